@@ -1,0 +1,62 @@
+/**
+ * Shapes shared by the SMS parser, the message service and the reply renderer.
+ */
+import type { CardStatus, Citizen } from '../citizens/types.js';
+
+/** The four lookups a citizen can ask for. */
+export type LookupCommand = 'TT' | 'CT' | 'CC' | 'LS';
+
+/** Reply language: Vietnamese keywords answer in Vietnamese, English keywords in English. */
+export type Lang = 'vi' | 'en';
+
+/** How replies are encoded: GSM-7 (transliterated, the default) or UCS-2 with diacritics. */
+export type SmsEncoding = 'gsm7' | 'unicode';
+
+/** What an inbound SMS body means. Parsing never throws: "not understood" is a `help` value. */
+export type ParsedMessage =
+  /** A lookup keyword followed by a 12-digit ID number. */
+  | { kind: 'lookup'; command: LookupCommand; lang: Lang; idNumber: string }
+  /** A lookup keyword whose ID is missing or not 12 digits. */
+  | { kind: 'malformed'; command: LookupCommand; lang: Lang; reason: string }
+  /** HD/HELP/?, an empty body, or anything not understood. */
+  | { kind: 'help'; lang: Lang; reason: 'asked' | 'empty' | 'unknown' }
+  /** STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT (also REVOKE, OPTOUT). */
+  | { kind: 'opt_out' }
+  /** START, YES, UNSTOP. */
+  | { kind: 'opt_in' };
+
+/** The outcome recorded in the audit log for each inbound message. */
+export type Outcome = 'served' | 'refused' | 'rate_limited' | 'locked' | 'help' | 'opted_out' | 'no_reply';
+
+/** One access to a citizen's record, as listed by `LS`. */
+export interface AccessEntry {
+  /** Milliseconds since the epoch. */
+  at: number;
+  command: LookupCommand;
+  outcome: Outcome;
+  /** The sender's E.164 number. */
+  sender: string;
+  /** True when the sender is the record's registered phone. */
+  bySelf: boolean;
+}
+
+/** What the bot decided to answer, before it is put into words. */
+export type Reply =
+  | { kind: 'help' }
+  | { kind: 'usage'; command: LookupCommand }
+  | { kind: 'refused' }
+  | { kind: 'rate_limited'; retryAt: number }
+  | { kind: 'locked'; until: number }
+  | { kind: 'opted_in' }
+  | { kind: 'personal'; citizen: Citizen }
+  | { kind: 'residence'; citizen: Citizen }
+  | { kind: 'card'; status: CardStatus }
+  | { kind: 'history'; entries: AccessEntry[]; total30Days: number };
+
+/** A reply put into words, ready for TwiML. */
+export interface RenderedReply {
+  text: string;
+  /** The encoding the text actually needs on the wire. */
+  encoding: 'GSM-7' | 'UCS-2';
+  segments: number;
+}
