@@ -1,0 +1,95 @@
+/**
+ * `createApp(deps)` builds the Express app without listening: the webhook, health, readiness and
+ * metrics endpoints, and the central error handler.
+ */
+import express, { type Express } from 'express';
+import { errorHandler } from './errors.js';
+import { createHasher, type Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { createMessageService, type ServicePolicy } from './sms/service.js';
+import { smsRouter } from './sms/route.js';
+import type { Store } from './store/types.js';
+
+/** Everything the app is built from; tests pass their own clock, store and logger. */
+export interface AppDeps {
+  store: Store;
+  logger: Logger;
+  metrics: Metrics;
+  clock: () => number;
+  policy: ServicePolicy;
+  tokens: { current: string; previous?: string };
+  /** The public base URL Twilio calls (read per request). */
+  publicBaseUrl: () => string;
+  /** Key of the hashes that stand for senders in logs. */
+  logHashKey?: string;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+}
+
+/** Builds the app. */
+export function createApp(deps: AppDeps): Express {
+  const { store, logger, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    if (req.path !== '/sms') return next();
+    const end = metrics.webhookSeconds.startTimer();
+    res.on('finish', () => end({ status: String(res.statusCode) }));
+    next();
+  });
+
+  app.use(
+    smsRouter({
+      service: createMessageService(store, deps.clock, deps.policy),
+      logger,
+      metrics,
+      hash: createHasher(deps.logHashKey),
+      signature: {
+        tokens: deps.tokens,
+        publicBaseUrl: deps.publicBaseUrl,
+        onPreviousToken: () => {
+          metrics.previousTokenUses.inc();
+          logger.warn('request accepted with TWILIO_AUTH_TOKEN_PREVIOUS: Twilio still signs with the old token');
+        },
+        onFailure: (reason) => metrics.signatureFailures.inc({ reason }),
+      },
+    }),
+  );
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await store.ping();
+      res.type('text/plain').send('ok');
+    } catch (err) {
+      logger.error({ err: { message: (err as Error).message } }, 'database does not answer');
+      res.status(503).type('text/plain').send('database unavailable');
+    }
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await store.ping();
+      if (!(await store.migrationsCurrent())) throw new Error('migrations not current');
+      res.type('text/plain').send('ready');
+    } catch (err) {
+      logger.error({ err: { message: (err as Error).message } }, 'not ready');
+      res.status(503).type('text/plain').send('not ready');
+    }
+  });
+
+  app.get('/metrics', async (req, res) => {
+    if (deps.metricsToken && req.header('authorization') !== `Bearer ${deps.metricsToken}`) {
+      res.status(401).set('WWW-Authenticate', 'Bearer').type('text/plain').send('Unauthorized');
+      return;
+    }
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('Not found');
+  });
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,23 @@
+/**
+ * Shared entry point of the command-line tools: runs `main`, maps errors to exit codes and
+ * prints one line, never a stack trace, for the errors a user can fix.
+ */
+import { ConfigError } from '../config.js';
+
+/** A mistake in how the command was called (exit code 2). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Runs a tool's main function and exits with its code: 2 for usage and configuration errors. */
+export async function runCli(main: () => Promise<number>): Promise<void> {
+  let code: number;
+  try {
+    code = await main();
+  } catch (err) {
+    const known = err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
+    console.error(`error: ${(err as Error).message}`);
+    code = known ? 2 : 3;
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,81 @@
+/**
+ * `npm run sms -- --from 0912345678 "TT <id>"`: the SMS simulator. Signs a request exactly as
+ * Twilio does, posts it to the running server and prints the reply, its encoding and segments.
+ */
+import { parseArgs } from 'node:util';
+import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
+import { loadConfig } from '../config.js';
+import { countSegments } from '../sms/gsm7.js';
+import { inboundParams, signForm } from '../sms/signing.js';
+import { runCli, UsageError } from './run.js';
+
+const USAGE = 'usage: npm run sms -- --from <phone> "<message>" [--url http://localhost:3000] [--sid SM...]';
+
+function senderE164(from: string): string {
+  const vn = normalizeVietnameseMobile(from);
+  if (vn.ok) return vn.value;
+  const any = normalizeSender(from);
+  if (any) return any.e164;
+  return from; // Sent as is: the server answers a non-number with no reply.
+}
+
+function replyText(twiml: string): string | undefined {
+  const match = /<Message>([\s\S]*)<\/Message>/.exec(twiml);
+  if (!match) return undefined;
+  return (match[1] as string)
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      from: { type: 'string' },
+      url: { type: 'string' },
+      sid: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.from) throw new UsageError(`--from is required; ${USAGE}`);
+  if (positionals.length > 1) throw new UsageError(`put the message in quotes; ${USAGE}`);
+  const config = loadConfig(process.env, { forTool: true });
+  const server = (values.url ?? `http://localhost:${config.port || 3000}`).replace(/\/+$/, '');
+  const publicBase = config.publicBaseUrl ?? server;
+  const params = inboundParams(senderE164(values.from), positionals[0] ?? '', values.sid ? { MessageSid: values.sid } : {});
+  const { body, signature } = signForm(config.authTokens.current, `${publicBase}/sms`, params);
+  let response: Response;
+  try {
+    response = await fetch(`${server}/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      body,
+    });
+  } catch (err) {
+    throw new UsageError(`cannot reach ${server}: is the server running (npm start)? (${(err as Error).cause ?? (err as Error).message})`);
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    console.error(`HTTP ${response.status}: ${text}`);
+    return 1;
+  }
+  const reply = replyText(text);
+  if (reply === undefined) {
+    console.log('(no reply: the server answered with an empty <Response/>)');
+    return 0;
+  }
+  const { encoding, segments, units } = countSegments(reply);
+  console.log(reply);
+  console.log(`--- ${encoding}, ${units} characters, ${segments} segment${segments === 1 ? '' : 's'}`);
+  return 0;
+}
+
+await runCli(() => main(process.argv.slice(2)));

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEMO_AUTH_TOKEN, loadConfig } from './config.js';
+
+const prod = { NODE_ENV: 'production', TWILIO_AUTH_TOKEN: 'tok', PUBLIC_BASE_URL: 'https://sms.example.vn/' };
+
+describe('loadConfig', () => {
+  it('runs a demo with defaults when nothing is set outside production', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ demo: true, port: 3000, databasePath: 'data/citizens.db', smsEncoding: 'gsm7' });
+    expect(c.authTokens.current).toBe(DEMO_AUTH_TOKEN);
+    expect(c.allowedCountryCodes).toEqual(['84']);
+    expect(c).toMatchObject({ rateLimitPerHour: 10, lockoutFailures: 5, lockoutMs: 24 * 3_600_000 });
+  });
+
+  it('accepts a complete production environment and trims the base URL', () => {
+    const c = loadConfig(prod);
+    expect(c.demo).toBe(false);
+    expect(c.publicBaseUrl).toBe('https://sms.example.vn');
+    expect(c.authTokens).toEqual({ current: 'tok', previous: undefined });
+  });
+
+  it('parses a list of allowed country codes', () => {
+    expect(loadConfig({ ALLOWED_COUNTRY_CODES: '+84, 856' }).allowedCountryCodes).toEqual(['84', '856']);
+  });
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    ['production without credentials', { NODE_ENV: 'production' }, /TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL/],
+    ['a token without a base URL', { TWILIO_AUTH_TOKEN: 'tok' }, /PUBLIC_BASE_URL/],
+    ['a port that is not a number', { PORT: 'abc' }, /PORT/],
+    ['a base URL that is not http(s)', { ...prod, PUBLIC_BASE_URL: 'ftp://x.vn' }, /PUBLIC_BASE_URL/],
+    ['an unknown encoding', { SMS_ENCODING: 'utf8' }, /SMS_ENCODING/],
+    ['a bad country code', { ALLOWED_COUNTRY_CODES: '84,abc' }, /ALLOWED_COUNTRY_CODES/],
+    ['a zero rate limit', { RATE_LIMIT_PER_HOUR: '0' }, /RATE_LIMIT_PER_HOUR/],
+  ];
+  it.each(bad)('refuses %s with a one-line reason', (_name, env, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+});

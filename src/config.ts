@@ -1,0 +1,111 @@
+/**
+ * The service's settings, read once from the environment and checked by a zod schema.
+ * A bad value stops start-up with a one-line reason naming the variable.
+ */
+import { z } from 'zod';
+
+/** A local, non-secret token used only by demo mode (never in production). */
+export const DEMO_AUTH_TOKEN = 'demo-local-auth-token-not-a-secret';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalText = z
+  .string()
+  .transform((s) => s.trim())
+  .pipe(z.string())
+  .optional()
+  .transform((s) => (s ? s : undefined));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_PATH: z.string().min(1).default('data/citizens.db'),
+  TWILIO_AUTH_TOKEN: optionalText,
+  TWILIO_AUTH_TOKEN_PREVIOUS: optionalText,
+  PUBLIC_BASE_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://sms.example.vn' })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+  ),
+  SMS_ENCODING: z.enum(['gsm7', 'unicode']).default('gsm7'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_HASH_KEY: optionalText,
+  ALLOWED_COUNTRY_CODES: z
+    .string()
+    .default('84')
+    .transform((s) => s.split(',').map((c) => c.trim().replace(/^\+/, '')).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d{1,3}$/, 'must be country calling codes such as 84,856')).min(1)),
+  RATE_LIMIT_PER_HOUR: positiveInt(10),
+  LOCKOUT_FAILURES: positiveInt(5),
+  LOCKOUT_HOURS: z.coerce.number().positive().default(24),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  METRICS_TOKEN: optionalText,
+});
+
+/** The checked settings. `demo` is true when a local demo runs without real Twilio credentials. */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  demo: boolean;
+  port: number;
+  host: string;
+  databasePath: string;
+  /** Accepted signing tokens: the current one first, then the previous one during a rotation. */
+  authTokens: { current: string; previous?: string };
+  /** Base URL Twilio calls, without a trailing slash; `undefined` only in demo mode until the port is known. */
+  publicBaseUrl: string | undefined;
+  smsEncoding: 'gsm7' | 'unicode';
+  logLevel: string;
+  logHashKey: string | undefined;
+  allowedCountryCodes: string[];
+  rateLimitPerHour: number;
+  lockoutFailures: number;
+  lockoutMs: number;
+  shutdownGraceMs: number;
+  metricsToken: string | undefined;
+}
+
+/** Raised for a bad environment; its message is one line meant for the operator. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment. Throws {@link ConfigError} with a one-line message when a value is wrong.
+ * `forTool`: command-line tools (seed, admin) need no Twilio credentials.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, { forTool = false } = {}): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue?.path.join('.') ?? 'environment';
+    throw new ConfigError(`Invalid setting ${name}: ${issue?.message ?? 'bad value'}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const demo = !production && !e.TWILIO_AUTH_TOKEN;
+  if (!demo && !forTool) {
+    const missing = [!e.TWILIO_AUTH_TOKEN && 'TWILIO_AUTH_TOKEN', !e.PUBLIC_BASE_URL && 'PUBLIC_BASE_URL'].filter(Boolean);
+    if (missing.length > 0) {
+      throw new ConfigError(`Missing setting ${missing.join(' and ')}: required outside demo mode (see .env.example)`);
+    }
+  }
+  return {
+    env: e.NODE_ENV,
+    demo,
+    port: e.PORT,
+    host: e.HOST,
+    databasePath: e.DATABASE_PATH,
+    authTokens: { current: e.TWILIO_AUTH_TOKEN ?? DEMO_AUTH_TOKEN, previous: e.TWILIO_AUTH_TOKEN_PREVIOUS },
+    publicBaseUrl: e.PUBLIC_BASE_URL,
+    smsEncoding: e.SMS_ENCODING,
+    logLevel: e.LOG_LEVEL,
+    logHashKey: e.LOG_HASH_KEY,
+    allowedCountryCodes: e.ALLOWED_COUNTRY_CODES,
+    rateLimitPerHour: e.RATE_LIMIT_PER_HOUR,
+    lockoutFailures: e.LOCKOUT_FAILURES,
+    lockoutMs: e.LOCKOUT_HOURS * 3_600_000,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    metricsToken: e.METRICS_TOKEN,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Reads seed files into raw rows: CSV (RFC 4180, streamed) or JSON (an array of objects).
+ * Each row carries where it came from (`line N` / `item N`) so that rejections can name it.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse } from 'csv-parse';
+import { OPTIONAL_FIELDS, REQUIRED_FIELDS } from '../citizens/record.js';
+
+/** One row of a seed file: its fields, or why it could not even be read. */
+export type SourceRow =
+  | { where: string; fields: Record<string, unknown> }
+  | { where: string; error: string };
+
+/** A problem with the file as a whole (usage error, exit code 2). */
+export class SeedFileError extends Error {
+  override name = 'SeedFileError';
+}
+
+const KNOWN = new Set<string>([...REQUIRED_FIELDS, ...OPTIONAL_FIELDS]);
+
+/** The kind of seed file by its extension, or a {@link SeedFileError}. */
+export function seedFileKind(file: string): 'csv' | 'json' {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.json') return 'json';
+  throw new SeedFileError(`unknown file extension "${ext || '(none)'}": expected .csv or .json`);
+}
+
+/** Rows of a CSV or JSON seed file. `onWarning` hears about ignored columns. */
+export function readSeedFile(file: string, onWarning: (message: string) => void = () => {}): AsyncIterable<SourceRow> {
+  return seedFileKind(file) === 'csv' ? readCsv(file, onWarning) : readJson(file);
+}
+
+function checkHeader(header: string[], onWarning: (message: string) => void): string[] {
+  const names = header.map((h) => h.trim().toLowerCase());
+  const missing = REQUIRED_FIELDS.filter((f) => !names.includes(f));
+  if (missing.length > 0) throw new SeedFileError(`missing required column ${missing.join(', ')}`);
+  const duplicated = names.filter((n, i) => names.indexOf(n) !== i);
+  if (duplicated.length > 0) throw new SeedFileError(`duplicate column ${[...new Set(duplicated)].join(', ')}`);
+  const unknown = names.filter((n) => !KNOWN.has(n));
+  if (unknown.length > 0) onWarning(`ignoring unknown column ${unknown.join(', ')}`);
+  return names;
+}
+
+function countNewlines(fields: Record<string, unknown>): { lf: number; crlf: number } {
+  let lf = 0;
+  let crlf = 0;
+  for (const v of Object.values(fields)) {
+    if (typeof v !== 'string' || v.indexOf('\n') < 0) continue;
+    for (let i = v.indexOf('\n'); i >= 0; i = v.indexOf('\n', i + 1)) {
+      lf++;
+      if (v[i - 1] === '\r') crlf++;
+    }
+  }
+  return { lf, crlf };
+}
+
+async function* readCsv(file: string, onWarning: (message: string) => void): AsyncIterable<SourceRow> {
+  const skipped: SourceRow[] = [];
+  // csv-parse counts a CRLF inside a quoted field as two lines; `drift` corrects its line numbers.
+  let drift = 0;
+  const input = createReadStream(file);
+  const parser = input.pipe(
+    parse({
+      bom: true,
+      columns: (header: string[]) => checkHeader(header, onWarning),
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      info: true,
+    }),
+  );
+  let failure: unknown;
+  input.on('error', (err) => parser.destroy(err));
+  parser.on('skip', (err: Error & { lines?: number }) => {
+    skipped.push({ where: `line ${(err.lines ?? 0) - drift}`, error: err.message.replace(/ on line \d+$| at line \d+.*$/, '') });
+  });
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      while (skipped.length > 0) yield skipped.shift() as SourceRow;
+      const { lf, crlf } = countNewlines(record);
+      drift += crlf;
+      yield { where: `line ${info.lines - drift - lf}`, fields: record };
+    }
+  } catch (err) {
+    failure = err;
+  }
+  while (skipped.length > 0) yield skipped.shift() as SourceRow;
+  if (failure instanceof SeedFileError) throw failure;
+  const code = (failure as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new SeedFileError(`cannot read ${file}: ${(failure as Error).message}`);
+  if (failure) throw failure;
+}
+
+async function* readJson(file: string): AsyncIterable<SourceRow> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new SeedFileError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new SeedFileError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(data)) throw new SeedFileError(`${file} must hold a JSON array of records`);
+  for (let i = 0; i < data.length; i++) {
+    const item: unknown = data[i];
+    const where = `item ${i + 1}`;
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) yield { where, error: 'not an object' };
+    else yield { where, fields: item as Record<string, unknown> };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Starts the service: configuration, store, app, listening, and a graceful shutdown on SIGTERM or
+ * SIGINT. Without credentials outside production it runs a demo on the sample records.
+ */
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { isoToday } from './citizens/dates.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { SAMPLE_CSV } from './paths.js';
+import { seedRows } from './seeding/seed.js';
+import { readSeedFile } from './seeding/sources.js';
+import { openSqliteStore, type SqliteStore } from './store/sqlite.js';
+
+async function seedDemo(store: SqliteStore, logger: Logger): Promise<void> {
+  if ((await store.counts()).citizens > 0) return;
+  const summary = await seedRows(store, readSeedFile(SAMPLE_CSV), { skipInvalid: true, today: isoToday(new Date()) });
+  logger.info({ inserted: summary.inserted, rejected: summary.rejected }, 'demo: sample records seeded');
+}
+
+function printDemo(config: Config, url: string): void {
+  const lines = [
+    '',
+    `Demo mode: fictional sample records in ${config.databasePath}, local auth token (set TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL for real use).`,
+    `Webhook: POST ${url}/sms   Health: ${url}/healthz   Metrics: ${url}/metrics`,
+    'Try, in another terminal:',
+    '  npm run sms -- --from 0912345678 "TT 001085023456"',
+    '  npm run sms -- --from 0912345678 "CC 001085023456"',
+    '  npm run sms -- --from 0971234111 "TT 001085023456"   (someone else asking: refused)',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`error: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const store = openSqliteStore(config.databasePath);
+  if (config.demo) await seedDemo(store, logger);
+
+  let baseUrl = config.publicBaseUrl ?? '';
+  const metrics = createMetrics(() => store.sizeBytes());
+  const app = createApp({
+    store,
+    logger,
+    metrics,
+    clock: Date.now,
+    policy: {
+      encoding: config.smsEncoding,
+      allowedCountryCodes: config.allowedCountryCodes,
+      rateLimitPerHour: config.rateLimitPerHour,
+      lockoutFailures: config.lockoutFailures,
+      lockoutMs: config.lockoutMs,
+    },
+    tokens: config.authTokens,
+    publicBaseUrl: () => baseUrl,
+    logHashKey: config.logHashKey,
+    metricsToken: config.metricsToken,
+  });
+
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  }).catch((err: Error) => {
+    console.error(`error: cannot listen on ${config.host}:${config.port}: ${err.message}`);
+    process.exit(1);
+  });
+  const { port } = server.address() as AddressInfo;
+  if (!baseUrl) baseUrl = `http://localhost:${port}`;
+  logger.info({ port, demo: config.demo, encoding: config.smsEncoding }, 'listening');
+  if (config.demo) printDemo(config, `http://localhost:${port}`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+    // Stop accepting; idle keep-alive connections close now, busy ones once answered.
+    server.close(() => {
+      void store.close().then(() => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      });
+    });
+    server.closeIdleConnections();
+    setTimeout(() => {
+      logger.warn('grace period over: closing remaining connections');
+      server.closeAllConnections();
+    }, config.shutdownGraceMs).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,452 @@
+/**
+ * Puts a {@link Reply} into words, in Vietnamese or English, within 3 SMS segments.
+ *
+ * Texts are written with Vietnamese diacritics and sent either transliterated to GSM-7
+ * (`encoding: 'gsm7'`, up to 3 x 153 = 459 septets) or as they are, NFC, in UCS-2
+ * (`encoding: 'unicode'`, up to 3 x 67 = 201 UTF-16 units). When a reply does not fit, the
+ * LONGEST variable values (places, addresses, ethnicity...) are cut to a common length and end
+ * in `...`; the full name is cut only if that is not enough; labels, dates and IDs are never
+ * cut. `LS` drops its heading first and then its oldest entries, saying how many were left out.
+ *
+ * Conventions: a missing optional field reads `-` (the temporary address line is omitted
+ * instead when there is none); the ID number is always masked `001******345`; other people's
+ * phone numbers are masked `+8497***111`; times are Vietnam time (UTC+7); "try again after" and
+ * "locked until" times are rounded UP to the minute.
+ *
+ * Pure and cheap: regexes and tables are built once at load; one pass per reply unless it must
+ * be shortened.
+ */
+import type { CardStatus, Citizen, Sex } from '../citizens/types.js';
+import { countSegments, GSM7_PART, gsm7Length, gsm7Septets, toGsm7, UCS2_PART, type SegmentCount } from './gsm7.js';
+import type { AccessEntry, Lang, LookupCommand, Outcome, RenderedReply, Reply, SmsEncoding } from './types.js';
+import { ceilToMinute, formatDmHm, formatHm, formatHmDm } from './vietnamTime.js';
+
+/** The most segments a reply may take. */
+export const MAX_SEGMENTS = 3;
+/** The most `LS` entries shown. */
+export const MAX_HISTORY_ENTRIES = 5;
+/** The example ID used in help and usage texts. */
+export const EXAMPLE_ID = '001099012345';
+
+/** How `renderReply` should write: the reply language and the wire encoding. */
+export interface RenderOptions {
+  lang: Lang;
+  encoding: SmsEncoding;
+}
+
+/** A variable value that may be shortened with `...` to fit the budget. */
+interface Field {
+  value: string;
+  /** Cut only when cutting every other field is not enough (the citizen's name). */
+  protect?: boolean | undefined;
+}
+/** A reply under construction: fixed text (labels, dates, masked IDs) and variable fields. */
+type Piece = string | Field;
+
+/** Fixed text before and after one dynamic value. */
+type Around = readonly [before: string, after: string];
+
+interface Texts {
+  keywords: Record<LookupCommand, string>;
+  describe: Record<LookupCommand, string>;
+  help: string;
+  usage: (keyword: string, description: string) => string;
+  refused: string;
+  /** Text before and after the `HH:MM` time. */
+  rateLimited: Around;
+  /** Text before and after the `HH:MM dd/mm` time. */
+  locked: Around;
+  optedIn: string;
+  missing: string;
+  personal: {
+    name: string;
+    id: string;
+    dateOfBirth: string;
+    sex: string;
+    birthPlace: string;
+    hometown: string;
+    ethnicity: string;
+    religion: string;
+    nationality: string;
+  };
+  sexes: Record<Sex, string>;
+  residence: { permanent: string; temporary: string; current: string };
+  card: {
+    none: string;
+    heading: string;
+    issued: string;
+    validUntil: string;
+    noExpiry: string;
+    status: string;
+    valid: string;
+    expired: string;
+  };
+  history: {
+    heading: string;
+    none: string;
+    self: string;
+    /** Text before and after the 30-day count. */
+    total: Around;
+    /** Text before and after the number of entries left out. */
+    older: Around;
+    outcomes: Record<Outcome, string>;
+  };
+}
+
+const TEXTS: Readonly<Record<Lang, Texts>> = {
+  vi: {
+    keywords: { TT: 'TT', CT: 'CT', CC: 'CC', LS: 'LS' },
+    describe: { TT: 'thông tin cá nhân', CT: 'nơi cư trú', CC: 'thẻ căn cước', LS: 'lịch sử tra cứu' },
+    help:
+      'Gửi TT (thông tin cá nhân), CT (cư trú), CC (thẻ căn cước) hoặc LS (lịch sử tra cứu) ' +
+      `kèm số định danh 12 số. VD: TT ${EXAMPLE_ID}`,
+    usage: (kw, what) => `Lệnh ${kw} (${what}) cần số định danh 12 số. VD: ${kw} ${EXAMPLE_ID}`,
+    refused:
+      'Không thể tra cứu. Số định danh không đúng hoặc số điện thoại này chưa được đăng ký cho số định danh đó.',
+    rateLimited: ['Bạn đã gửi quá nhiều yêu cầu. Vui lòng thử lại sau ', '.'],
+    locked: ['Tra cứu tạm thời bị khóa đến ', '.'],
+    optedIn: 'Bạn sẽ nhận lại tin trả lời. Gửi HD để xem hướng dẫn.',
+    missing: '-',
+    personal: {
+      name: 'Họ tên',
+      id: 'Số định danh',
+      dateOfBirth: 'Ngày sinh',
+      sex: 'Giới tính',
+      birthPlace: 'Nơi đăng ký khai sinh',
+      hometown: 'Quê quán',
+      ethnicity: 'Dân tộc',
+      religion: 'Tôn giáo',
+      nationality: 'Quốc tịch',
+    },
+    sexes: { M: 'Nam', F: 'Nữ' },
+    residence: { permanent: 'Thường trú', temporary: 'Tạm trú', current: 'Nơi ở hiện tại' },
+    card: {
+      none: 'Không có thẻ căn cước nào trong hồ sơ của bạn.',
+      heading: 'Thẻ căn cước',
+      issued: 'Ngày cấp',
+      validUntil: 'Có giá trị đến',
+      noExpiry: 'Không thời hạn',
+      status: 'Tình trạng',
+      valid: 'Còn hạn',
+      expired: 'Hết hạn',
+    },
+    history: {
+      heading: 'Lượt tra cứu gần đây:',
+      none: 'Chưa có lượt tra cứu nào được ghi nhận.',
+      self: 'bạn',
+      total: ['Tổng 30 ngày: ', ''],
+      older: ['(+', ' lượt cũ hơn)'],
+      outcomes: {
+        served: 'đã trả lời',
+        refused: 'từ chối',
+        rate_limited: 'quá giới hạn',
+        locked: 'bị khóa',
+        help: 'hướng dẫn',
+        opted_out: 'hủy nhận tin',
+        no_reply: 'không trả lời',
+      },
+    },
+  },
+  en: {
+    keywords: { TT: 'INFO', CT: 'ADDR', CC: 'CARD', LS: 'LOG' },
+    describe: { TT: 'personal data', CT: 'residence', CC: 'identity card', LS: 'lookup history' },
+    help:
+      'Send INFO (personal data), ADDR (residence), CARD (ID card) or LOG (lookup history) ' +
+      `+ your 12-digit ID, e.g. INFO ${EXAMPLE_ID}. Also TT, CT, CC, LS.`,
+    usage: (kw, what) => `${kw} (${what}) needs your 12-digit ID number, e.g. ${kw} ${EXAMPLE_ID}`,
+    refused:
+      'Lookup not possible: either the ID number is wrong or this phone number is not registered for that ID number.',
+    rateLimited: ['Too many requests. Please try again after ', '.'],
+    locked: ['Lookups are locked until ', '.'],
+    optedIn: 'You will receive replies again. Send HELP for the list of commands.',
+    missing: '-',
+    personal: {
+      name: 'Name',
+      id: 'ID number',
+      dateOfBirth: 'Date of birth',
+      sex: 'Sex',
+      birthPlace: 'Birth registered in',
+      hometown: 'Hometown',
+      ethnicity: 'Ethnicity',
+      religion: 'Religion',
+      nationality: 'Nationality',
+    },
+    sexes: { M: 'Male', F: 'Female' },
+    residence: { permanent: 'Permanent address', temporary: 'Temporary address', current: 'Current address' },
+    card: {
+      none: 'You have no identity card on record.',
+      heading: 'Identity card',
+      issued: 'Issued',
+      validUntil: 'Valid until',
+      noExpiry: 'no expiry',
+      status: 'Status',
+      valid: 'valid',
+      expired: 'expired',
+    },
+    history: {
+      heading: 'Recent lookups:',
+      none: 'No lookups of your record have been recorded.',
+      self: 'you',
+      total: ['Total last 30 days: ', ''],
+      older: ['(+', ' older)'],
+      outcomes: {
+        served: 'served',
+        refused: 'refused',
+        rate_limited: 'rate-limited',
+        locked: 'locked',
+        help: 'help',
+        opted_out: 'opted-out',
+        no_reply: 'no-reply',
+      },
+    },
+  },
+};
+
+const ELLIPSIS = '...';
+/** Shortest a cut value gets: one character and the ellipsis. */
+const MIN_CUT = 1 + ELLIPSIS.length;
+const WHITESPACE_RUN = /\s+/g;
+const INVISIBLES = /[\p{Cc}\p{Cf}]/gu;
+/** Characters dropped from the end of a cut value. */
+const CUT_TRIM = ' ,;:.-';
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** `001099012345` -> `001******345`: the first 3 and last 3 digits only. */
+export function maskIdNumber(idNumber: string): string {
+  return idNumber.length >= 9 ? `${idNumber.slice(0, 3)}******${idNumber.slice(-3)}` : '******';
+}
+
+/**
+ * Someone else's phone, masked for `LS`: `+84971234111` -> `+8497***111` (`+84`, the next two
+ * digits, `***`, the last three). A non-Vietnamese number keeps its first three characters.
+ */
+export function maskPhone(e164: string): string {
+  if (e164.startsWith('+84') && e164.length >= 10) return `+84${e164.slice(3, 5)}***${e164.slice(-3)}`;
+  if (e164.length >= 8) return `${e164.slice(0, 3)}***${e164.slice(-3)}`;
+  return '***';
+}
+
+/** ISO `YYYY-MM-DD` -> `DD/MM/YYYY`; anything else is returned unchanged. */
+function dmy(iso: string): string {
+  const m = ISO_DATE.exec(iso);
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : iso;
+}
+
+/** A field value on one line, or the "missing" mark for null/blank. */
+function field(value: string | null, t: Texts, protect = false): Field {
+  const v = value === null ? '' : value.replace(INVISIBLES, ' ').replace(WHITESPACE_RUN, ' ').trim();
+  return { value: v === '' ? t.missing : v, protect };
+}
+
+/** GSM-7 transliterations of fixed non-ASCII texts (labels, sentences); cleared when full. */
+const gsmCache = new Map<string, string>();
+const GSM_CACHE_MAX = 512;
+
+/**
+ * Converts fixed text to what goes on the wire. Labels and sentences come from a small set, so
+ * their transliteration is memoised; dynamic pieces (dates, masked numbers) are plain ASCII,
+ * which `toGsm7` returns as is and which is not cached.
+ */
+function fixedToWire(text: string, encoding: SmsEncoding): string {
+  if (encoding === 'unicode') return text.normalize('NFC');
+  let wire = gsmCache.get(text);
+  if (wire === undefined) {
+    wire = toGsm7(text);
+    if (wire !== text) {
+      if (gsmCache.size >= GSM_CACHE_MAX) gsmCache.clear();
+      gsmCache.set(text, wire);
+    }
+  }
+  return wire;
+}
+
+/** Converts a variable value (a name, an address) to what goes on the wire; not memoised. */
+function valueToWire(text: string, encoding: SmsEncoding): string {
+  return encoding === 'gsm7' ? toGsm7(text) : text.normalize('NFC');
+}
+
+/** Wire units of a text: septets when the reply is GSM-7, UTF-16 units otherwise. */
+function lengthOf(text: string, gsm: boolean): number {
+  return gsm ? gsm7Length(text) : text.length;
+}
+
+/** `text` cut to at most `cap` units including a trailing `...` (unchanged when it fits). */
+function cut(text: string, cap: number, gsm: boolean): string {
+  if (lengthOf(text, gsm) <= cap) return text;
+  const room = cap - ELLIPSIS.length;
+  let used = 0;
+  let end = 0;
+  for (const ch of text) {
+    const u = gsm ? gsm7Septets(ch.codePointAt(0) ?? 0) || 1 : ch.length;
+    if (used + u > room) break;
+    used += u;
+    end += ch.length;
+  }
+  // Do not leave a dangling space or comma before the ellipsis ("Hà Nội, ..." -> "Hà Nội...").
+  while (end > 0 && CUT_TRIM.includes(text.charAt(end - 1))) end -= 1;
+  return text.slice(0, end) + ELLIPSIS;
+}
+
+/** Joins the pieces, cutting to `cap` the fields that are `cuttable` (the others stay whole). */
+function assemble(pieces: readonly Piece[], cap: number, gsm: boolean, cutProtected: boolean): string {
+  let text = '';
+  for (const p of pieces) {
+    if (typeof p === 'string') text += p;
+    else text += p.protect === true && !cutProtected ? p.value : cut(p.value, cap, gsm);
+  }
+  return text;
+}
+
+function rendered(text: string): RenderedReply {
+  const c = countSegments(text);
+  return { text, encoding: c.encoding, segments: c.segments };
+}
+
+/**
+ * Cuts the longest cuttable fields down to a common length (water-filling): finds the largest
+ * cap whose total fits the budget by binary search, then steps down while the real segment
+ * count (escape sequences and surrogate pairs are never split) still exceeds the limit.
+ */
+function shrink(wire: readonly Piece[], full: SegmentCount, cutProtected: boolean): RenderedReply {
+  const gsm = full.encoding === 'GSM-7';
+  const budget = MAX_SEGMENTS * (gsm ? GSM7_PART : UCS2_PART);
+  const lengths: number[] = [];
+  for (const p of wire) {
+    if (typeof p !== 'string' && (p.protect !== true || cutProtected)) lengths.push(lengthOf(p.value, gsm));
+  }
+  // Units of the full text that no cut can touch (lengths are wire units of the same text).
+  let room = budget - full.units;
+  for (const l of lengths) room += l;
+  let lo = MIN_CUT;
+  let hi = Math.max(MIN_CUT, ...lengths);
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    let total = 0;
+    for (const l of lengths) total += Math.min(l, mid);
+    if (total <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  for (let cap = lo; ; cap -= 1) {
+    const result = rendered(assemble(wire, cap, gsm, cutProtected));
+    if (result.segments <= MAX_SEGMENTS || cap <= MIN_CUT) return result;
+  }
+}
+
+/**
+ * Joins the pieces in wire form; when that takes more than {@link MAX_SEGMENTS} segments, cuts
+ * the longest ordinary fields with `...`, and only if that is not enough the protected ones too.
+ */
+function fit(pieces: readonly Piece[], encoding: SmsEncoding): RenderedReply {
+  const wire: Piece[] = pieces.map((p) =>
+    typeof p === 'string' ? fixedToWire(p, encoding) : { value: valueToWire(p.value, encoding), protect: p.protect },
+  );
+  const text = assemble(wire, Infinity, false, false);
+  const full = countSegments(text);
+  if (full.segments <= MAX_SEGMENTS) return { text, encoding: full.encoding, segments: full.segments };
+  const first = shrink(wire, full, false);
+  return first.segments <= MAX_SEGMENTS ? first : shrink(wire, full, true);
+}
+
+function lines(parts: readonly Piece[][]): Piece[] {
+  const out: Piece[] = [];
+  parts.forEach((line, i) => {
+    if (i > 0) out.push('\n');
+    out.push(...line);
+  });
+  return out;
+}
+
+function around(a: Around, value: string): Piece[] {
+  return [a[0], value, a[1]];
+}
+
+function personal(c: Citizen, t: Texts): Piece[] {
+  const l = t.personal;
+  return lines([
+    [`${l.name}: `, field(c.fullName, t, true)],
+    [`${l.id}: `, maskIdNumber(c.idNumber)],
+    [`${l.dateOfBirth}: `, dmy(c.dateOfBirth)],
+    [`${l.sex}: `, t.sexes[c.sex]],
+    [`${l.birthPlace}: `, field(c.birthRegistrationPlace, t)],
+    [`${l.hometown}: `, field(c.hometown, t)],
+    [`${l.ethnicity}: `, field(c.ethnicity, t)],
+    [`${l.religion}: `, field(c.religion, t)],
+    [`${l.nationality}: `, field(c.nationality, t)],
+  ]);
+}
+
+function residence(c: Citizen, t: Texts): Piece[] {
+  const l = t.residence;
+  const rows: Piece[][] = [[`${l.permanent}: `, field(c.permanentAddress, t)]];
+  const temporary = field(c.temporaryAddress, t);
+  if (temporary.value !== t.missing) rows.push([`${l.temporary}: `, temporary]);
+  rows.push([`${l.current}: `, field(c.currentAddress, t)]);
+  return lines(rows);
+}
+
+function card(s: CardStatus, t: Texts): Piece[] {
+  const l = t.card;
+  if (s.kind === 'none') return [l.none];
+  return lines([
+    [l.heading],
+    [`${l.issued}: `, dmy(s.issuedOn)],
+    [`${l.validUntil}: `, s.expiresOn === null ? l.noExpiry : dmy(s.expiresOn)],
+    [`${l.status}: `, s.expired ? l.expired : l.valid],
+  ]);
+}
+
+/** One `LS` line: `dd/mm HH:MM <command> <outcome> <who>`. */
+function historyLine(e: AccessEntry, t: Texts): Piece[] {
+  const who = e.bySelf ? t.history.self : maskPhone(e.sender);
+  return [`${formatDmHm(e.at)} ${t.keywords[e.command]} `, t.history.outcomes[e.outcome], ' ', who];
+}
+
+/** `LS`: heading, entries and total; drops the heading, then the oldest entries, to fit. */
+function history(entries: readonly AccessEntry[], total30Days: number, t: Texts, encoding: SmsEncoding): RenderedReply {
+  const h = t.history;
+  if (entries.length === 0) return fit([h.none], encoding);
+  const shown = entries.slice(0, MAX_HISTORY_ENTRIES).map((e) => historyLine(e, t));
+  const total = around(h.total, String(total30Days));
+  let result = fit(lines([[h.heading], ...shown, total]), encoding);
+  if (result.segments <= MAX_SEGMENTS) return result;
+  for (let n = shown.length; n >= 1; n -= 1) {
+    const rows = shown.slice(0, n);
+    if (n < shown.length) rows.push(around(h.older, String(shown.length - n)));
+    rows.push(total);
+    result = fit(lines(rows), encoding);
+    if (result.segments <= MAX_SEGMENTS) return result;
+  }
+  return result;
+}
+
+/**
+ * Renders a reply in the language and encoding asked for, within {@link MAX_SEGMENTS} segments
+ * (shortening the longest variable values with `...` when needed). The returned `encoding` and
+ * `segments` are what the text really needs: a `unicode` reply without diacritics is GSM-7.
+ */
+export function renderReply(reply: Reply, opts: RenderOptions): RenderedReply {
+  const t = TEXTS[opts.lang];
+  const enc = opts.encoding;
+  switch (reply.kind) {
+    case 'help':
+      return fit([t.help], enc);
+    case 'usage':
+      return fit([t.usage(t.keywords[reply.command], t.describe[reply.command])], enc);
+    case 'refused':
+      return fit([t.refused], enc);
+    case 'rate_limited':
+      return fit(around(t.rateLimited, formatHm(ceilToMinute(reply.retryAt))), enc);
+    case 'locked':
+      return fit(around(t.locked, formatHmDm(ceilToMinute(reply.until))), enc);
+    case 'opted_in':
+      return fit([t.optedIn], enc);
+    case 'personal':
+      return fit(personal(reply.citizen, t), enc);
+    case 'residence':
+      return fit(residence(reply.citizen, t), enc);
+    case 'card':
+      return fit(card(reply.status, t), enc);
+    case 'history':
+      return history(reply.entries, reply.total30Days, t, enc);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Signs a form exactly as Twilio does (X-Twilio-Signature over the public URL and every
+ * parameter). Used by the SMS simulator, the tests and the benchmark.
+ */
+import twilio from 'twilio';
+
+/** A signed webhook request body. */
+export interface SignedForm {
+  body: string;
+  signature: string;
+}
+
+/** Encodes `params` as a form and signs it for `url` with `authToken`. */
+export function signForm(authToken: string, url: string, params: Record<string, string>): SignedForm {
+  return {
+    body: new URLSearchParams(params).toString(),
+    signature: twilio.getExpectedTwilioSignature(authToken, url, params),
+  };
+}
+
+let counter = 0;
+
+/** A fresh, Twilio-shaped MessageSid (`SM` + 32 hex digits). */
+export function newMessageSid(): string {
+  counter = (counter + 1) % 0x1000000;
+  const random = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
+  return `SM${Date.now().toString(16).padStart(16, '0')}${random}${counter.toString(16).padStart(8, '0')}`;
+}
+
+/** The parameters Twilio sends for an inbound SMS, with test defaults. */
+export function inboundParams(from: string, body: string, extra: Record<string, string> = {}): Record<string, string> {
+  const sid = extra.MessageSid ?? newMessageSid();
+  return {
+    ToCountry: 'VN',
+    ToState: '',
+    SmsMessageSid: sid,
+    NumMedia: '0',
+    ToCity: '',
+    FromZip: '',
+    SmsSid: sid,
+    FromState: '',
+    SmsStatus: 'received',
+    FromCity: '',
+    Body: body,
+    FromCountry: from.startsWith('+84') ? 'VN' : '',
+    To: '+84901000000',
+    ToZip: '',
+    NumSegments: '1',
+    MessageSid: sid,
+    AccountSid: 'AC00000000000000000000000000000000',
+    From: from,
+    ApiVersion: '2010-04-01',
+    ...extra,
+  };
+}

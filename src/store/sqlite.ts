@@ -1,0 +1,294 @@
+/**
+ * The SQLite implementation of {@link Store}, on better-sqlite3: WAL mode, statements prepared
+ * once, migrations applied on open.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Citizen } from '../citizens/types.js';
+import type { AccessEntry, LookupCommand, Outcome } from '../sms/types.js';
+import { AUDIT_NO_DELETE_TRIGGER, SCHEMA_VERSION, migrate } from './migrations.js';
+import {
+  REPLY_CACHE_MS,
+  type AuditCommand,
+  type AuditEntry,
+  type MessageRecord,
+  type SeedSession,
+  type Store,
+  type StoreCounts,
+} from './types.js';
+
+const CITIZEN_COLUMNS = [
+  'id_number', 'full_name', 'date_of_birth', 'sex', 'phone', 'birth_registration_place', 'hometown',
+  'ethnicity', 'religion', 'nationality', 'permanent_address', 'temporary_address', 'current_address',
+  'card_issued_on', 'card_expires_on',
+] as const;
+
+type CitizenRow = Record<(typeof CITIZEN_COLUMNS)[number], string | null>;
+
+const UPSERT_CITIZEN = `INSERT INTO citizens (${CITIZEN_COLUMNS.join(', ')})
+  VALUES (${CITIZEN_COLUMNS.map(() => '?').join(', ')})
+  ON CONFLICT (id_number) DO UPDATE SET
+  ${CITIZEN_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`;
+
+function toCitizen(r: CitizenRow): Citizen {
+  return {
+    idNumber: r.id_number as string,
+    fullName: r.full_name as string,
+    dateOfBirth: r.date_of_birth as string,
+    sex: r.sex as Citizen['sex'],
+    phone: r.phone as string,
+    birthRegistrationPlace: r.birth_registration_place,
+    hometown: r.hometown,
+    ethnicity: r.ethnicity,
+    religion: r.religion,
+    nationality: r.nationality,
+    permanentAddress: r.permanent_address,
+    temporaryAddress: r.temporary_address,
+    currentAddress: r.current_address,
+    cardIssuedOn: r.card_issued_on,
+    cardExpiresOn: r.card_expires_on,
+  };
+}
+
+function citizenValues(c: Citizen): (string | null)[] {
+  return [
+    c.idNumber, c.fullName, c.dateOfBirth, c.sex, c.phone, c.birthRegistrationPlace, c.hometown,
+    c.ethnicity, c.religion, c.nationality, c.permanentAddress, c.temporaryAddress, c.currentAddress,
+    c.cardIssuedOn, c.cardExpiresOn,
+  ];
+}
+
+interface AuditRow {
+  at: number;
+  message_sid: string;
+  sender: string;
+  command: string;
+  target_id: string | null;
+  outcome: string;
+  segments: number;
+}
+
+function toAuditEntry(r: AuditRow): AuditEntry {
+  return {
+    at: r.at,
+    messageSid: r.message_sid,
+    sender: r.sender,
+    command: r.command as AuditCommand,
+    targetId: r.target_id,
+    outcome: r.outcome as Outcome,
+    segments: r.segments,
+  };
+}
+
+/** Options for {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Open without creating or migrating (for read-only admin use). Default false. */
+  readonly?: boolean;
+}
+
+/** Opens (creating when missing) the database file and brings its schema up to date. */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  db.pragma('busy_timeout = 5000');
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  }
+  return new SqliteStore(db, path);
+}
+
+/** {@link Store} over one better-sqlite3 connection. */
+export class SqliteStore implements Store {
+  private readonly stmt;
+  private recordsSincePrune = 0;
+
+  constructor(
+    /** The underlying connection (exposed for tests and the benchmark). */
+    readonly db: Database.Database,
+    private readonly path: string,
+  ) {
+    const p = (sql: string) => db.prepare(sql);
+    this.stmt = {
+      findCitizen: p(`SELECT * FROM citizens WHERE id_number = ?`),
+      upsertCitizen: p(UPSERT_CITIZEN),
+      countCitizens: p(`SELECT count(*) AS n FROM citizens`).pluck(),
+      countAudit: p(`SELECT count(*) AS n FROM audit_log`).pluck(),
+      findReply: p(`SELECT twiml FROM message_replies WHERE message_sid = ? AND at >= ?`).pluck(),
+      insertAudit: p(`INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments)
+        VALUES (@at, @messageSid, @sender, @command, @targetId, @outcome, @segments)
+        ON CONFLICT (message_sid) DO NOTHING`),
+      insertReply: p(`INSERT OR REPLACE INTO message_replies (message_sid, at, twiml) VALUES (?, ?, ?)`),
+      anyReply: p(`SELECT twiml FROM message_replies WHERE message_sid = ?`).pluck(),
+      pruneReplies: p(`DELETE FROM message_replies WHERE at < ?`),
+      upsertLock: p(`INSERT INTO sender_locks (sender, until, at) VALUES (?, ?, ?)
+        ON CONFLICT (sender) DO UPDATE SET until = max(until, excluded.until), at = excluded.at`),
+      lockedUntil: p(`SELECT until FROM sender_locks WHERE sender = ? AND until > ?`).pluck(),
+      unlock: p(`DELETE FROM sender_locks WHERE sender = ?`),
+      isOptedOut: p(`SELECT 1 FROM opt_outs WHERE sender = ?`).pluck(),
+      optOut: p(`INSERT INTO opt_outs (sender, at) VALUES (?, ?) ON CONFLICT (sender) DO UPDATE SET at = excluded.at`),
+      optIn: p(`DELETE FROM opt_outs WHERE sender = ?`),
+      recentLookups: p(`SELECT at FROM audit_log INDEXED BY audit_log_sender_lookups
+        WHERE sender = ? AND outcome IN ('served', 'refused') AND at >= ? ORDER BY at DESC LIMIT ?`).pluck(),
+      countFailures: p(`SELECT count(*) FROM audit_log INDEXED BY audit_log_sender_failures
+        WHERE sender = ? AND outcome = 'refused' AND at >= ?`).pluck(),
+      history: p(`SELECT at, command, outcome, sender FROM audit_log INDEXED BY audit_log_target
+        WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT ?`),
+      historyCount: p(`SELECT count(*) FROM audit_log INDEXED BY audit_log_target WHERE target_id = ? AND at >= ?`).pluck(),
+      trail: p(`SELECT at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
+        WHERE target_id = ? ORDER BY at, id`),
+      pruneRange: p(`SELECT count(*) AS removed, min(at) AS oldest, max(at) AS newest FROM audit_log WHERE at < ?`),
+      pruneAudit: p(`DELETE FROM audit_log WHERE at < ?`),
+    };
+  }
+
+  async findCitizen(idNumber: string): Promise<Citizen | undefined> {
+    const row = this.stmt.findCitizen.get(idNumber) as CitizenRow | undefined;
+    return row ? toCitizen(row) : undefined;
+  }
+
+  async beginSeed({ atomic }: { atomic: boolean }): Promise<SeedSession> {
+    const { db, stmt } = this;
+    const before = stmt.countCitizens.get() as number;
+    let written = 0;
+    let open = true;
+    if (atomic) db.exec('BEGIN IMMEDIATE');
+    // Sorting each batch by key turns random-order inserts into mostly sequential b-tree work.
+    const writeBatch = (batch: Citizen[]) => {
+      const sorted = [...batch].sort((a, b) => (a.idNumber < b.idNumber ? -1 : a.idNumber > b.idNumber ? 1 : 0));
+      for (const c of sorted) stmt.upsertCitizen.run(citizenValues(c));
+    };
+    const committedBatch = db.transaction(writeBatch);
+    return {
+      write: async (batch) => {
+        if (!open) throw new Error('seed session is closed');
+        if (atomic) writeBatch(batch);
+        else committedBatch(batch);
+        written += batch.length;
+      },
+      commit: async () => {
+        if (atomic && open) db.exec('COMMIT');
+        open = false;
+        const inserted = (stmt.countCitizens.get() as number) - before;
+        return { inserted, updated: written - inserted };
+      },
+      rollback: async () => {
+        if (atomic && open && db.inTransaction) db.exec('ROLLBACK');
+        open = false;
+      },
+    };
+  }
+
+  async findReply(messageSid: string, since: number): Promise<string | undefined> {
+    return this.stmt.findReply.get(messageSid, since) as string | undefined;
+  }
+
+  async recordMessage({ audit, twiml, lockUntil }: MessageRecord): Promise<{ duplicateOf?: string }> {
+    const { db, stmt } = this;
+    const result = db.transaction((): { duplicateOf?: string } => {
+      const inserted = stmt.insertAudit.run(audit).changes === 1;
+      if (!inserted) return { duplicateOf: (stmt.anyReply.get(audit.messageSid) as string | undefined) ?? '' };
+      stmt.insertReply.run(audit.messageSid, audit.at, twiml);
+      if (lockUntil !== undefined) stmt.upsertLock.run(audit.sender, lockUntil, audit.at);
+      return {};
+    })();
+    if (++this.recordsSincePrune >= 1000) {
+      this.recordsSincePrune = 0;
+      stmt.pruneReplies.run(audit.at - REPLY_CACHE_MS);
+    }
+    return result;
+  }
+
+  async isOptedOut(sender: string): Promise<boolean> {
+    return this.stmt.isOptedOut.get(sender) !== undefined;
+  }
+
+  async setOptedOut(sender: string, optedOut: boolean, at: number): Promise<void> {
+    if (optedOut) this.stmt.optOut.run(sender, at);
+    else this.stmt.optIn.run(sender);
+  }
+
+  async lockedUntil(sender: string, now: number): Promise<number | undefined> {
+    return this.stmt.lockedUntil.get(sender, now) as number | undefined;
+  }
+
+  async recentLookups(sender: string, since: number, limit: number): Promise<number[]> {
+    return this.stmt.recentLookups.all(sender, since, limit) as number[];
+  }
+
+  async countFailures(sender: string, since: number): Promise<number> {
+    return this.stmt.countFailures.get(sender, since) as number;
+  }
+
+  async accessHistory(
+    idNumber: string,
+    ownerPhone: string,
+    { limit, since }: { limit: number; since: number },
+  ): Promise<{ entries: AccessEntry[]; total: number }> {
+    const rows = this.stmt.history.all(idNumber, limit) as Pick<AuditRow, 'at' | 'command' | 'outcome' | 'sender'>[];
+    const entries = rows.map((r) => ({
+      at: r.at,
+      command: r.command as LookupCommand,
+      outcome: r.outcome as Outcome,
+      sender: r.sender,
+      bySelf: r.sender === ownerPhone,
+    }));
+    return { entries, total: this.stmt.historyCount.get(idNumber, since) as number };
+  }
+
+  async auditTrail(idNumber: string): Promise<AuditEntry[]> {
+    return (this.stmt.trail.all(idNumber) as AuditRow[]).map(toAuditEntry);
+  }
+
+  async pruneAudit(before: number): Promise<{ removed: number; oldest?: number; newest?: number }> {
+    const { db, stmt } = this;
+    return db.transaction(() => {
+      const range = stmt.pruneRange.get(before) as { removed: number; oldest: number | null; newest: number | null };
+      if (range.removed > 0) {
+        db.exec('DROP TRIGGER audit_log_no_delete');
+        stmt.pruneAudit.run(before);
+        db.exec(AUDIT_NO_DELETE_TRIGGER);
+      }
+      return { removed: range.removed, oldest: range.oldest ?? undefined, newest: range.newest ?? undefined };
+    })();
+  }
+
+  async unlock(sender: string): Promise<boolean> {
+    return this.stmt.unlock.run(sender).changes > 0;
+  }
+
+  async counts(): Promise<StoreCounts> {
+    return { citizens: this.stmt.countCitizens.get() as number, auditLog: this.stmt.countAudit.get() as number };
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async sizeBytes(): Promise<number> {
+    if (this.path === ':memory:') return 0;
+    const size = (f: string) => {
+      try {
+        return statSync(f).size;
+      } catch {
+        return 0;
+      }
+    };
+    return size(this.path) + size(`${this.path}-wal`);
+  }
+
+  async migrationsCurrent(): Promise<boolean> {
+    return this.db.pragma('user_version', { simple: true }) === SCHEMA_VERSION;
+  }
+
+  async backup(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

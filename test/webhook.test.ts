@@ -1,0 +1,171 @@
+// The webhook through real HTTP with real Twilio signatures: one canonical valid case and the
+// failures derived from it. Each case checks what must happen and what must not (no data in the
+// body, nothing recorded).
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { citizen } from './helpers/citizens.js';
+import { PUBLIC_BASE, startTestServer, type SmsOptions, type TestServer } from './helpers/server.js';
+import { signForm } from '../src/sms/signing.js';
+
+const OWNER = citizen(); // 001099054321, +84912345678, Nguyễn Văn Thử
+const CHILD = citizen({ idNumber: '001212000777', fullName: 'Nguyễn Thị Con', sex: 'F', dateOfBirth: '2012-01-02', cardIssuedOn: null });
+const CHILD_SAME_PHONE = { ...CHILD, phone: OWNER.phone };
+const OTHER = citizen({ idNumber: '079190000111', fullName: 'Trần Thị Khác', sex: 'F', dateOfBirth: '1990-02-03', phone: '+84987654321' });
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer([OWNER, CHILD_SAME_PHONE, OTHER]);
+});
+afterAll(async () => s.close());
+
+const auditCount = async () => (await s.store.counts()).auditLog;
+const FULL_IDS = [OWNER.idNumber, CHILD.idNumber, OTHER.idNumber];
+const NAMES = ['Nguyen Van Thu', 'Nguyễn Văn Thử', 'Nguyen Thi Con', 'Tran Thi Khac'];
+
+function expectNoData(text: string) {
+  for (const id of FULL_IDS) expect(text).not.toContain(id);
+  for (const name of NAMES) expect(text).not.toContain(name);
+}
+
+describe('the canonical valid case', () => {
+  it('answers TT from the registered phone with the sender’s own record, as TwiML', async () => {
+    const before = await auditCount();
+    const res = await s.sms('+84912345678', 'TT 001099054321');
+    expect(res.status).toBe(200);
+    expect(res.contentType).toMatch(/^text\/xml/);
+    expect(res.text).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Response><Message>[\s\S]+<\/Message><\/Response>$/);
+    expect(res.text).toContain('Nguyen Van Thu');
+    expect(res.text).toContain('001******321');
+    expect(res.text).not.toContain('001099054321');
+    expect(res.text).not.toContain('Tran Thi Khac');
+    expect(await auditCount()).toBe(before + 1);
+  });
+});
+
+interface Case {
+  name: string;
+  from?: string;
+  body?: string;
+  options?: SmsOptions;
+  status: number;
+  /** Whether the message is recorded in the audit log. */
+  audited: boolean;
+  /** Expected TwiML: 'empty' or 'message'. Only for 200s. */
+  twiml?: 'empty' | 'message';
+}
+
+const cases: Case[] = [
+  { name: 'no signature header', options: { unsigned: true }, status: 400, audited: false },
+  { name: 'a signature made with another token', options: { token: 'not-the-token' }, status: 403, audited: false },
+  { name: 'the Body changed after signing', options: { tamper: { Body: 'TT 079190000111' } }, status: 403, audited: false },
+  { name: 'the From changed after signing', options: { tamper: { From: '+84987654321' } }, status: 403, audited: false },
+  { name: 'a parameter added after signing', options: { tamper: { Extra: '1' } }, status: 403, audited: false },
+  { name: 'a signed request without From', options: { omit: ['From'] }, status: 400, audited: false },
+  { name: 'a signed request without MessageSid', options: { omit: ['MessageSid', 'SmsSid', 'SmsMessageSid'] }, status: 400, audited: false },
+  { name: 'a new parameter Twilio added, signed', options: { extra: { BrandNewTwilioParam: 'x' } }, status: 200, audited: true, twiml: 'message' },
+  { name: 'a From that is not a phone number', from: 'client:alice', status: 200, audited: true, twiml: 'empty' },
+  { name: 'a sender outside Vietnam (SMS pumping)', from: '+14155550100', status: 200, audited: true, twiml: 'empty' },
+  { name: 'someone else’s ID', from: '+84987654321', status: 200, audited: true, twiml: 'message' },
+];
+
+describe('failures derived from the canonical case', () => {
+  it.each(cases)('$name', async (c) => {
+    const before = await auditCount();
+    const res = await s.sms(c.from ?? '+84912345678', c.body ?? 'TT 001099054321', c.options);
+    expect(res.status).toBe(c.status);
+    expect(await auditCount()).toBe(before + (c.audited ? 1 : 0));
+    if (c.status !== 200 || c.twiml === 'empty' || c.from === '+84987654321') expectNoData(res.text);
+    if (c.status !== 200) expect(res.text.length).toBeLessThan(80);
+    if (c.twiml === 'empty') expect(res.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+    if (c.twiml === 'message') expect(res.text).toContain('<Message>');
+  });
+});
+
+describe('only the sender’s own data', () => {
+  const refusals = [
+    ['an unknown ID', '+84912345678', 'TT 001099099999'],
+    ['someone else’s ID', '+84912345678', 'TT 079190000111'],
+    ['an unregistered sender', '+84933333333', 'TT 001099054321'],
+    ['a structurally invalid ID', '+84912345678', 'TT 999999999999'],
+  ] as const;
+
+  it('gives every refusal the same byte-identical reply, with no data', async () => {
+    const replies = new Set<string>();
+    for (const [, from, body] of refusals) {
+      const res = await s.sms(from, body);
+      expect(res.status).toBe(200);
+      expectNoData(res.text);
+      replies.add(res.text);
+    }
+    expect(replies.size).toBe(1);
+  });
+
+  it('serves each of two citizens sharing one phone their own record only', async () => {
+    const parent = await s.sms('+84912345678', 'TT 001099054321');
+    const child = await s.sms('+84912345678', 'TT 001212000777');
+    expect(parent.text).toContain('Nguyen Van Thu');
+    expect(parent.text).not.toContain('Nguyen Thi Con');
+    expect(child.text).toContain('Nguyen Thi Con');
+    expect(child.text).not.toContain('Nguyen Van Thu');
+  });
+
+  it('accepts an ID written with spaces and a lower-case keyword', async () => {
+    const res = await s.sms('+84912345678', 'tt 001 099 054 321');
+    expect(res.text).toContain('Nguyen Van Thu');
+  });
+});
+
+describe('HTTP edges', () => {
+  it('answers GET /sms with 405 and no data', async () => {
+    const res = await fetch(`${s.url}/sms`);
+    expect(res.status).toBe(405);
+  });
+
+  it('refuses a JSON body with 415', async () => {
+    const res = await s.post('/sms', { body: '{"From":"+84912345678"}', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(415);
+  });
+
+  it('refuses a body over 64 KiB with 413', async () => {
+    const params = { From: '+84912345678', Body: 'x'.repeat(70_000), MessageSid: 'SMbig' };
+    const { body, signature } = signForm('t', `${PUBLIC_BASE}/sms`, params);
+    const res = await s.post('/sms', { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
+    expect(res.status).toBe(413);
+  });
+
+  it.each([
+    ['a broken percent escape', 'From=%2B84912345678&Body=TT%2&MessageSid=SM1'],
+    ['invalid UTF-8 in an escape', 'From=%2B84912345678&Body=%C3%28&MessageSid=SM1'],
+  ])('refuses %s with 400', async (_name, body) => {
+    const res = await s.post('/sms', { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'x' } });
+    expect(res.status).toBe(400);
+    expect(res.text).not.toMatch(/Error|at \w+ \(/);
+  });
+
+  it('answers unknown paths with 404', async () => {
+    expect((await fetch(`${s.url}/nope`)).status).toBe(404);
+  });
+
+  it('reports health and readiness', async () => {
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+  });
+});
+
+describe('strange bodies get a normal answer, never a crash or data', () => {
+  const bodies: [string, string][] = [
+    ['over 1,600 characters', `TT 001099054321 ${'x'.repeat(2000)}`],
+    ['NUL bytes', 'TT\u0000 001099054321\u0000'],
+    ['emoji only', '😀😀😀'],
+    ['zero-width and direction marks', '\u200bH\u200eD\u202e'],
+    ['only spaces', '   '],
+  ];
+  beforeEach(() => {
+    s.clock.now += 1;
+  });
+  it.each(bodies)('%s', async (_name, body) => {
+    const res = await s.sms('+84987654321', body);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<Message>');
+    expectNoData(res.text);
+  });
+});
