@@ -98,7 +98,8 @@ export function createMessageService(store: Store, clock: () => number, policy: 
     const { lang } = parsed;
     const lockedUntil = await store.lockedUntil(sender, now);
     if (lockedUntil !== undefined) return { reply: { kind: 'locked', until: lockedUntil }, outcome: 'locked', lang };
-    const recent = await store.recentLookups(sender, now - HOUR_MS, policy.rateLimitPerHour);
+    // A lookup at time t counts until t + 1 h (exclusive), so the retry time is exact.
+    const recent = await store.recentLookups(sender, now - HOUR_MS + 1, policy.rateLimitPerHour);
     if (recent.length >= policy.rateLimitPerHour) {
       const oldest = recent[recent.length - 1] as number;
       return { reply: { kind: 'rate_limited', retryAt: oldest + HOUR_MS }, outcome: 'rate_limited', lang };

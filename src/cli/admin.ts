@@ -1,0 +1,108 @@
+/**
+ * `npm run admin -- <command>`: officer and operator tools on the same database as the server.
+ *   audit <id>                      one record's access history
+ *   prune-audit --older-than 365d   retention: delete audit rows older than the cut-off
+ *   backup <file>                   consistent online copy while the server runs
+ *   unlock <phone>                  lift a sender's lockout
+ *   stats                           row counts
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { isWellFormedIdNumber } from '../citizens/idNumber.js';
+import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
+import { loadConfig } from '../config.js';
+import { openSqliteStore } from '../store/sqlite.js';
+import { runCli, UsageError } from './run.js';
+
+const USAGE = `usage: npm run admin -- <command>
+  audit <id_number>                 print one record's access history
+  prune-audit --older-than <N>d     delete audit rows older than N days (retention)
+  backup <file>                     consistent copy of the live database
+  unlock <phone>                    lift a sender's lockout
+  stats                             row counts`;
+
+const DAY_MS = 86_400_000;
+
+/** Vietnam time (UTC+7) as `YYYY-MM-DD HH:MM:SS`. */
+function vietnamTime(ms: number): string {
+  return new Date(ms + 7 * 3_600_000).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+function parseAge(text: string | undefined): number {
+  const match = /^(\d+)d$/.exec(text ?? '');
+  if (!match) throw new UsageError('--older-than takes a number of days, such as 365d');
+  const days = Number(match[1]);
+  if (days < 1) throw new UsageError('--older-than must be at least 1d');
+  return days;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'older-than': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  const [command, arg, ...extra] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  if (extra.length > 0) throw new UsageError(`too many arguments\n${USAGE}`);
+  const config = loadConfig(process.env, { forTool: true });
+  if (!existsSync(config.databasePath)) throw new UsageError(`no database at ${config.databasePath} (set DATABASE_PATH)`);
+  const store = openSqliteStore(config.databasePath);
+  try {
+    switch (command) {
+      case 'audit': {
+        const id = (arg ?? '').replace(/[\s.-]/g, '');
+        if (!isWellFormedIdNumber(id)) throw new UsageError('audit takes a 12-digit ID number');
+        const trail = await store.auditTrail(id);
+        const citizen = await store.findCitizen(id);
+        console.log(`access history of ${id}${citizen ? '' : ' (no such record)'}: ${trail.length} message(s), Vietnam time`);
+        for (const e of trail) {
+          const who = citizen && e.sender === citizen.phone ? 'registered phone' : 'other number';
+          console.log(`${vietnamTime(e.at)}  ${e.command.padEnd(5)} ${e.outcome.padEnd(12)} ${e.sender} (${who})  ${e.messageSid}`);
+        }
+        return 0;
+      }
+      case 'prune-audit': {
+        if (arg) throw new UsageError(`prune-audit takes no argument but --older-than\n${USAGE}`);
+        const days = parseAge(values['older-than']);
+        const cutoff = Date.now() - days * DAY_MS;
+        const { removed, oldest, newest } = await store.pruneAudit(cutoff);
+        if (removed === 0) console.log(`removed 0 audit rows: none older than ${days} days (before ${vietnamTime(cutoff)})`);
+        else console.log(`removed ${removed} audit rows older than ${days} days, from ${vietnamTime(oldest as number)} to ${vietnamTime(newest as number)}`);
+        return 0;
+      }
+      case 'backup': {
+        if (!arg) throw new UsageError('backup takes the file to write');
+        if (existsSync(arg)) throw new UsageError(`${arg} exists: choose a new file`);
+        await store.backup(arg);
+        const copy = openSqliteStore(arg, { readonly: true });
+        const check = copy.db.pragma('integrity_check', { simple: true });
+        const counts = await copy.counts();
+        await copy.close();
+        console.log(`backup written to ${arg}: integrity ${check}, ${counts.citizens} citizens, ${counts.auditLog} audit rows`);
+        return check === 'ok' ? 0 : 1;
+      }
+      case 'unlock': {
+        const phone = normalizeVietnameseMobile(arg ?? '');
+        const sender = phone.ok ? phone.value : normalizeSender(arg ?? '')?.e164;
+        if (!sender) throw new UsageError('unlock takes a phone number');
+        console.log((await store.unlock(sender)) ? `unlocked ${sender}` : `${sender} was not locked`);
+        return 0;
+      }
+      case 'stats': {
+        const counts = await store.counts();
+        console.log(`citizens ${counts.citizens}, audit rows ${counts.auditLog}, database ${await store.sizeBytes()} bytes`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+await runCli(() => main(process.argv.slice(2)));

@@ -1,0 +1,184 @@
+// Accountability through the real webhook: one audit row per message, LS, the hourly limit, the
+// lockout (both surviving a restart), redelivered MessageSids, and logs free of personal data.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { citizen } from './helpers/citizens.js';
+import { startTestServer, T0, type TestServer } from './helpers/server.js';
+
+const OWNER = citizen(); // 001099054321, +84912345678
+const OTHER = citizen({ idNumber: '079190000111', fullName: 'Trần Thị Khác', sex: 'F', dateOfBirth: '1990-02-03', phone: '+84971234111', permanentAddress: '9 Đường Khác, Huế' });
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+let s: TestServer;
+beforeEach(async () => {
+  s = await startTestServer([OWNER, OTHER]);
+});
+afterEach(async () => s.close());
+
+const auditRows = () =>
+  s.store.db.prepare('SELECT at, message_sid, sender, command, target_id, outcome, segments FROM audit_log ORDER BY id').all() as {
+    at: number; message_sid: string; sender: string; command: string; target_id: string | null; outcome: string; segments: number;
+  }[];
+
+describe('audit log', () => {
+  it('records every signed message once, with its outcome, and nothing for a rejected signature', async () => {
+    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMa' } });
+    await s.sms('+84912345678', 'HD', { extra: { MessageSid: 'SMb' } });
+    await s.sms('+84971234111', 'CT 001099054321', { extra: { MessageSid: 'SMc' } });
+    await s.sms('+84912345678', 'TT', { extra: { MessageSid: 'SMd' } });
+    await s.sms('+84912345678', 'STOP', { extra: { MessageSid: 'SMe' } });
+    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMf' } });
+    await s.sms('+14155550100', 'TT 001099054321', { extra: { MessageSid: 'SMg' } });
+    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMh' }, token: 'wrong' });
+    const rows = auditRows();
+    expect(rows.map((r) => [r.message_sid, r.command, r.target_id, r.outcome])).toEqual([
+      ['SMa', 'TT', '001099054321', 'served'],
+      ['SMb', 'HELP', null, 'help'],
+      ['SMc', 'CT', '001099054321', 'refused'],
+      ['SMd', 'TT', null, 'help'],
+      ['SMe', 'STOP', null, 'opted_out'],
+      ['SMf', 'TT', '001099054321', 'opted_out'],
+      ['SMg', 'TT', '001099054321', 'no_reply'],
+    ]);
+    expect(rows[0]).toMatchObject({ at: T0, sender: '+84912345678' });
+    expect(rows[0]?.segments).toBeGreaterThanOrEqual(1);
+    expect(rows[4]?.segments).toBe(0);
+  });
+
+  it('cannot be changed through the database', async () => {
+    await s.sms('+84912345678', 'TT 001099054321');
+    expect(() => s.store.db.prepare(`UPDATE audit_log SET outcome = 'help'`).run()).toThrow(/append-only/);
+    expect(() => s.store.db.prepare(`DELETE FROM audit_log`).run()).toThrow(/append-only/);
+    expect(auditRows()).toHaveLength(1);
+  });
+});
+
+describe('LS: who looked at my data', () => {
+  it('lists the latest accesses newest first, masks other numbers, counts 30 days, and leaves itself out', async () => {
+    s.clock.now = T0 - 40 * 24 * HOUR; // outside the 30 days: counted in no total, but listed if among the 5 latest
+    await s.sms('+84912345678', 'CC 001099054321');
+    s.clock.now = T0;
+    await s.sms('+84912345678', 'TT 001099054321'); // 10:00 by the citizen
+    s.clock.now = T0 + 5 * MINUTE;
+    await s.sms('+84971234111', 'TT 001099054321'); // 10:05 someone else: refused
+    s.clock.now = T0 + 7 * MINUTE;
+    const res = await s.sms('+84912345678', 'LS 001099054321');
+    const text = res.text;
+    const lines = text.replace(/^.*<Message>|<\/Message>.*$/gs, '').split('\n');
+    const entries = lines.filter((l) => /^\d\d\/\d\d \d\d:\d\d /.test(l));
+    expect(entries).toHaveLength(3);
+    expect(entries[0]).toMatch(/^27\/11 10:05 TT .*\+8497\*\*\*111/);
+    expect(entries[1]).toMatch(/^27\/11 10:00 TT .*ban/);
+    expect(entries[2]).toMatch(/^18\/10 10:00 CC/);
+    expect(text).toMatch(/Tong 30 ngay: 2/);
+    expect(text).not.toContain('+84971234111');
+    expect(text).not.toContain('LS ');
+    // A second LS lists the first one.
+    s.clock.now = T0 + 8 * MINUTE;
+    const again = await s.sms('+84912345678', 'LOG 001099054321');
+    expect(again.text).toMatch(/27\/11 10:07 LOG served you/);
+    expect(again.text).toMatch(/Total last 30 days: 3/);
+  });
+
+  it('is refused like TT to anyone but the registered phone', async () => {
+    const res = await s.sms('+84971234111', 'LS 001099054321');
+    const refusal = await s.sms('+84971234111', 'TT 001099054321');
+    expect(res.text).toBe(refusal.text);
+  });
+});
+
+describe('hourly limit', () => {
+  it('allows 10 lookups per rolling hour, then says when to try again, and counts no help messages', async () => {
+    for (let i = 0; i < 10; i++) {
+      s.clock.now = T0 + i * MINUTE;
+      await s.sms('+84912345678', 'HD');
+      const res = await s.sms('+84912345678', 'TT 001099054321');
+      expect(res.text).toContain('Nguyen Van Thu');
+    }
+    s.clock.now = T0 + 30 * MINUTE;
+    const limited = await s.sms('+84912345678', 'TT 001099054321');
+    expect(limited.text).toMatch(/thu lai sau 11:00/);
+    expect(limited.text).not.toContain('Nguyen Van Thu');
+    // Refused by the limit: not counted, so the window still frees at 11:00 and 11:01.
+    await s.reopen();
+    s.clock.now = T0 + HOUR - 1;
+    expect((await s.sms('+84912345678', 'TT 001099054321')).text).toMatch(/thu lai sau 11:00/);
+    s.clock.now = T0 + HOUR;
+    expect((await s.sms('+84912345678', 'TT 001099054321')).text).toContain('Nguyen Van Thu');
+    expect((await s.sms('+84912345678', 'TT 001099054321')).text).toMatch(/thu lai sau 11:01/);
+  });
+});
+
+describe('lockout', () => {
+  it('locks a sender for 24 hours after 5 failed verifications in 24 hours, even for a correct lookup', async () => {
+    for (let i = 0; i < 4; i++) {
+      s.clock.now = T0 + i * HOUR;
+      await s.sms('+84912345678', 'TT 079190000111');
+    }
+    s.clock.now = T0 + 4 * HOUR;
+    expect((await s.sms('+84912345678', 'TT 001099054321')).text).toContain('Nguyen Van Thu');
+    await s.sms('+84912345678', 'TT 079190000111'); // the 5th failure at 14:00
+    await s.reopen();
+    s.clock.now = T0 + 5 * HOUR;
+    const locked = await s.sms('+84912345678', 'TT 001099054321');
+    expect(locked.text).toMatch(/khoa den 14:00 28\/11/);
+    expect(locked.text).not.toContain('Nguyen Van Thu');
+    expect((await s.sms('+84912345678', 'HD')).text).toContain('TT');
+    s.clock.now = T0 + 28 * HOUR;
+    expect((await s.sms('+84912345678', 'TT 001099054321')).text).toContain('Nguyen Van Thu');
+  });
+
+  it('does not lock for failures spread over more than 24 hours', async () => {
+    for (let i = 0; i < 5; i++) {
+      s.clock.now = T0 + i * 7 * HOUR;
+      await s.sms('+84912345678', 'TT 079190000111');
+    }
+    s.clock.now = T0 + 35 * HOUR;
+    expect((await s.sms('+84912345678', 'TT 001099054321')).text).toContain('Nguyen Van Thu');
+  });
+});
+
+describe('redelivered MessageSid', () => {
+  it('gets the byte-identical reply, is not audited again and counts against no limit', async () => {
+    const first = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMsame' } });
+    s.clock.now = T0 + HOUR;
+    for (let i = 0; i < 15; i++) {
+      const again = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMsame' } });
+      expect(again.text).toBe(first.text);
+    }
+    expect(auditRows()).toHaveLength(1);
+    expect((await s.sms('+84912345678', 'TT 001099054321')).text).toContain('Nguyen Van Thu');
+  });
+
+  it('answers a redelivered refusal identically without counting a second failure', async () => {
+    for (let i = 0; i < 6; i++) await s.sms('+84912345678', 'TT 079190000111', { extra: { MessageSid: 'SMbad' } });
+    expect(await s.store.countFailures('+84912345678', 0)).toBe(1);
+  });
+});
+
+describe('private logs', () => {
+  it('writes one JSON line per request with no phone, ID number, body or record field', async () => {
+    const messages: [string, string][] = [
+      ['+84912345678', 'TT 001099054321'],
+      ['+84912345678', 'CT 001099054321'],
+      ['+84912345678', 'CC 001099054321'],
+      ['+84912345678', 'LS 001099054321'],
+      ['+84971234111', 'TT 001099054321'],
+      ['+84971234111', 'Xin chào, tôi tên là Trần Thị Khác'],
+      ['+14155550100', 'INFO 079190000111'],
+      ['not-a-phone', 'hello'],
+    ];
+    for (const [from, body] of messages) await s.sms(from, body);
+    const lines = s.logs.join('').trim().split('\n');
+    const requestLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'sms');
+    expect(requestLines).toHaveLength(messages.length);
+    for (const l of requestLines) expect(Object.keys(l)).toEqual(expect.arrayContaining(['reqId', 'messageSid', 'command', 'outcome', 'ms']));
+    const forbidden = [
+      '+84912345678', '84912345678', '0912345678', '912345678', '+84971234111', '971234111', '4155550100', 'not-a-phone',
+      '001099054321', '079190000111', '054321', 'Xin chào', 'Xin chao', 'hello',
+      OWNER.fullName, 'Nguyen Van Thu', OTHER.fullName, 'Tran Thi Khac', '1999-05-14', '14/05/1999', 'Phố Thử', 'Pho Thu', 'Đường Khác',
+    ];
+    const all = s.logs.join('');
+    for (const value of forbidden) expect(all, value).not.toContain(value);
+  });
+});
