@@ -201,8 +201,8 @@ describe('long and hostile input', () => {
   it('only looks at the first 1,600 characters', () => {
     // The keyword starts at character 1,600, so only its first letter is seen.
     expect(parseMessage(`${' '.repeat(MAX_BODY_CHARS - 1)}TT ${ID}`)).toEqual(unknown);
-    // Digits after the limit are not seen: the ID is cut to 12 - 3 = 9 digits.
-    expect(parseMessage(`TT${' '.repeat(MAX_BODY_CHARS - 14)}${ID}`)).toEqual(digits(9));
+    // The last 3 digits fall after the limit: 2 + 1,589 + 9 = 1,600 characters are seen.
+    expect(parseMessage(`TT${' '.repeat(MAX_BODY_CHARS - 11)}${ID}`)).toEqual(digits(9));
   });
 
   it.each([

@@ -13,11 +13,12 @@
  *     sep      = whitespace or punctuation between keyword and ID (`TT: 001...`)
  *     trail    = whitespace or punctuation at the end (`TT 001099012345.`)
  *
- * Clean-up: NFKC (full-width `ＴＴ００１…` and ideographic spaces become `TT001…`); whitespace control characters
- * become spaces; other control and invisible format characters (NUL, zero-width spaces/joiners,
- * BOM, direction marks and isolates, soft hyphen) are removed; whitespace runs collapse to one
- * space; leading/trailing space is trimmed. Keywords match in any case with Vietnamese
- * diacritics ignored (`Hđ`, `HĐ`, `hd` are all HD).
+ * Clean-up: NFKC (full-width `ＴＴ００１…` and ideographic spaces become `TT001…`); whitespace
+ * control characters become spaces; other control and invisible format characters (NUL,
+ * zero-width spaces/joiners, BOM, direction marks and isolates, soft hyphen) are removed;
+ * whitespace runs collapse to one space; leading/trailing space is trimmed. Keywords match in
+ * any case with Vietnamese diacritics ignored (`Hđ`, `HĐ`, `hd` are all HD). Opt words are
+ * compared after clean-up too (so `ＳＴＯＰ` and ` stop ` opt out), but not diacritic-folded.
  *
  * Decisions:
  * - Opt-out/opt-in words must be the whole message (any case); `STOP please` is not an opt-out.

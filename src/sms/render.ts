@@ -287,7 +287,7 @@ function cut(text: string, cap: number, gsm: boolean): string {
   return text.slice(0, end) + ELLIPSIS;
 }
 
-/** Joins the pieces, cutting to `cap` the fields that are `cuttable` (the others stay whole). */
+/** Joins the pieces, cutting fields to `cap` units; protected fields stay whole unless `cutProtected`. */
 function assemble(pieces: readonly Piece[], cap: number, gsm: boolean, cutProtected: boolean): string {
   let text = '';
   for (const p of pieces) {
