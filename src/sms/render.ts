@@ -16,6 +16,8 @@
  * Pure and cheap: regexes and tables are built once at load; one pass per reply unless it must
  * be shortened.
  */
+import { maskIdNumber } from '../citizens/idNumber.js';
+import { maskPhone } from '../citizens/phone.js';
 import type { CardStatus, Citizen, Sex } from '../citizens/types.js';
 import { countSegments, GSM7_PART, gsm7Length, gsm7Septets, toGsm7, UCS2_PART, type SegmentCount } from './gsm7.js';
 import type { AccessEntry, Lang, LookupCommand, Outcome, RenderedReply, Reply, SmsEncoding } from './types.js';
@@ -210,21 +212,6 @@ const INVISIBLES = /[\p{Cc}\p{Cf}]/gu;
 /** Characters dropped from the end of a cut value. */
 const CUT_TRIM = ' ,;:.-';
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** `001099012345` -> `001******345`: the first 3 and last 3 digits only. */
-export function maskIdNumber(idNumber: string): string {
-  return idNumber.length >= 9 ? `${idNumber.slice(0, 3)}******${idNumber.slice(-3)}` : '******';
-}
-
-/**
- * Someone else's phone, masked for `LS`: `+84971234111` -> `+8497***111` (`+84`, the next two
- * digits, `***`, the last three). A non-Vietnamese number keeps its first three characters.
- */
-export function maskPhone(e164: string): string {
-  if (e164.startsWith('+84') && e164.length >= 10) return `+84${e164.slice(3, 5)}***${e164.slice(-3)}`;
-  if (e164.length >= 8) return `${e164.slice(0, 3)}***${e164.slice(-3)}`;
-  return '***';
-}
 
 /** ISO `YYYY-MM-DD` -> `DD/MM/YYYY`; anything else is returned unchanged. */
 function dmy(iso: string): string {
