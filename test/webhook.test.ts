@@ -169,3 +169,24 @@ describe('strange bodies get a normal answer, never a crash or data', () => {
     expectNoData(res.text);
   });
 });
+
+describe('a store that fails', () => {
+  it('answers 503 with no detail, logs one line, and health says 503', async () => {
+    const broken = await startTestServer([OWNER]);
+    try {
+      broken.store.db.close();
+      const res = await broken.sms('+84912345678', 'TT 001099054321');
+      expect(res.status).toBe(503);
+      expect(res.text).toBe('Service unavailable');
+      expect((await fetch(`${broken.url}/healthz`)).status).toBe(503);
+      expect((await fetch(`${broken.url}/readyz`)).status).toBe(503);
+      const errors = broken.logs.filter((l) => l.includes('"level":50'));
+      expect(errors.length).toBeGreaterThanOrEqual(1);
+      expect(errors[0]?.trim().split('\n')).toHaveLength(1);
+      expect(errors[0]).not.toContain('001099054321');
+      expect(errors[0]).not.toMatch(/\n\s+at /);
+    } finally {
+      await broken.close().catch(() => {});
+    }
+  });
+});

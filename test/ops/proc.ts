@@ -1,0 +1,235 @@
+// Helpers of the operations tests: the real compiled server and tools (dist/, built by
+// test/global-setup.ts) as child processes on temporary databases, loopback only, port 0, and an
+// HTTP client that tells a complete answer from a refused connection and from a cut one.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fakeRow } from '../../src/citizens/fake.js';
+import { toGsm7 } from '../../src/sms/gsm7.js';
+import { inboundParams, newMessageSid, signForm } from '../../src/sms/signing.js';
+
+/** The project folder. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Fictional secrets of the test processes. */
+export const TOKEN = 'ops-current-token-7f3a9c1e5b2d4f60';
+/** The URL "entered in Twilio"; the server sits behind an imaginary proxy. */
+export const PUBLIC_BASE = 'https://sms.example.vn';
+
+/** A temporary folder removed by `cleanup`. */
+export function tempDir(prefix = 'ops-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The environment of a child process: PATH and what is given, nothing inherited from the test run. */
+export function childEnv(vars: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  for (const [k, v] of Object.entries(vars)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+/** How a child process ended. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A running compiled tool (`dist/src/cli/<name>.js`). */
+export interface ToolProcess {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<Exit>;
+}
+
+/** Starts `node dist/src/cli/<name>.js args` without waiting (the event loop stays free). */
+export function startTool(name: 'seed' | 'admin', args: string[], env: Record<string, string | undefined>): ToolProcess {
+  const proc = spawn(process.execPath, [join(ROOT, 'dist/src/cli', `${name}.js`), ...args], { cwd: ROOT, env: childEnv(env) });
+  let out = '';
+  let err = '';
+  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<Exit>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  return { proc, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Runs a compiled tool to its end. */
+export async function runTool(
+  name: 'seed' | 'admin',
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<Exit & { stdout: string; stderr: string }> {
+  const t = startTool(name, args, env);
+  const exit = await t.exited;
+  return { ...exit, stdout: t.stdout(), stderr: t.stderr() };
+}
+
+/** Seeds `count` deterministic fake records (`fakeRow(0..count-1)`) into `databasePath`. */
+export async function seedFake(databasePath: string, count: number): Promise<void> {
+  const r = await runTool('seed', ['--fake', String(count)], { DATABASE_PATH: databasePath });
+  if (r.code !== 0) throw new Error(`seed failed (${r.code}): ${r.stderr}`);
+}
+
+/** The server as a child process. */
+export interface ServerProcess {
+  proc: ChildProcess;
+  pid: number;
+  port: number;
+  url: string;
+  /** Everything written to stdout and stderr so far. */
+  output: () => string;
+  /** The JSON log lines (stdout) so far. */
+  logs: () => Record<string, unknown>[];
+  exited: Promise<Exit>;
+}
+
+/** The production environment of a test server (port 0, loopback, a signing token). */
+export function serverEnv(databasePath: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    NODE_ENV: 'production',
+    TWILIO_AUTH_TOKEN: TOKEN,
+    PUBLIC_BASE_URL: PUBLIC_BASE,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_PATH: databasePath,
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+/** Spawns `node dist/src/server.js` and resolves once it logs `listening` (with its port). */
+export async function startServer(env: Record<string, string | undefined>): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], { cwd: ROOT, env: childEnv(env) });
+  let out = '';
+  let stdout = '';
+  const exited = new Promise<Exit>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    proc.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      stdout += c.toString();
+      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+    void exited.then((e) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited before listening (${e.code ?? e.signal}):\n${out}`));
+    });
+  });
+  const logs = () =>
+    stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { proc, pid: proc.pid as number, port, url: `http://127.0.0.1:${port}`, output: () => out, logs, exited };
+}
+
+/** Resolves with the exit, or rejects after `ms`. */
+export async function exitWithin(exited: Promise<Exit>, ms: number): Promise<Exit & { ms: number }> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`process did not exit within ${ms} ms`)), ms);
+  });
+  try {
+    const exit = await Promise.race([exited, timeout]);
+    return { ...exit, ms: Date.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One fake citizen as the tests need it: ID, sender (E.164) and the name a GSM-7 reply shows. */
+export interface FakePerson {
+  index: number;
+  id: string;
+  phone: string;
+  name: string;
+}
+
+/** The `index`-th fake citizen seeded by `seed --fake`. */
+export function person(index: number): FakePerson {
+  const row = fakeRow(index);
+  return { index, id: row.id_number, phone: `+84${row.phone.slice(1)}`, name: toGsm7(row.full_name) };
+}
+
+/** A signed webhook request, ready to post. */
+export interface SignedRequest {
+  sid: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** An inbound SMS signed like Twilio signs it, for `PUBLIC_BASE/sms`. */
+export function signedSms(from: string, text: string, options: { token?: string; sid?: string } = {}): SignedRequest {
+  const sid = options.sid ?? newMessageSid();
+  const params = inboundParams(from, text, { MessageSid: sid });
+  const { body, signature } = signForm(options.token ?? TOKEN, `${PUBLIC_BASE}/sms`, params);
+  return { sid, body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } };
+}
+
+/**
+ * What became of one request: a complete response (every byte of its Content-Length), a
+ * connection refused or reset before any byte of a response, or a response cut in the middle.
+ */
+export type Answer =
+  | { kind: 'complete'; status: number; body: string; headers: http.IncomingHttpHeaders }
+  | { kind: 'refused'; code: string }
+  | { kind: 'cut'; detail: string };
+
+/** POSTs `payload` to `url + path` with node:http and classifies the result. */
+export function post(url: string, path: string, payload: { body: string; headers: Record<string, string> }, agent?: http.Agent): Promise<Answer> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let responded = false;
+    const settle = (a: Answer) => {
+      if (!settled) {
+        settled = true;
+        resolve(a);
+      }
+    };
+    const req = http.request(
+      url + path,
+      { method: 'POST', agent: agent ?? false, headers: { ...payload.headers, 'content-length': String(Buffer.byteLength(payload.body)) } },
+      (res) => {
+        responded = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('aborted', () => settle({ kind: 'cut', detail: 'response aborted' }));
+        res.on('error', (err) => settle({ kind: 'cut', detail: `response error: ${err.message}` }));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const length = res.headers['content-length'];
+          if (!res.complete) settle({ kind: 'cut', detail: 'incomplete response' });
+          else if (length !== undefined && Number(length) !== Buffer.byteLength(body)) {
+            settle({ kind: 'cut', detail: `got ${Buffer.byteLength(body)} of ${length} bytes` });
+          } else settle({ kind: 'complete', status: res.statusCode ?? 0, body, headers: res.headers });
+        });
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (responded) settle({ kind: 'cut', detail: `after the headers: ${err.message}` });
+      else if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET' || err.code === 'EPIPE') settle({ kind: 'refused', code: err.code });
+      else settle({ kind: 'cut', detail: `${err.code ?? ''} ${err.message}` });
+    });
+    req.end(payload.body);
+  });
+}
+
+/** GETs `url + path` (no keep-alive) and returns status and body. */
+export async function get(url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const res = await fetch(url + path, { headers });
+  return { status: res.status, body: await res.text() };
+}
+
+/** A well-formed TwiML reply with one message. */
+export const TWIML_MESSAGE = /^<\?xml version="1\.0" encoding="UTF-8"\?><Response><Message>[^<]*<\/Message><\/Response>$/;
+/** A well-formed TwiML reply with no message. */
+export const TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
