@@ -7,7 +7,7 @@ const TODAY = '2026-11-27';
 /** A valid raw row as a CSV loader gives it (all strings). Fictional person. */
 const ROW: Record<string, unknown> = {
   id_number: '001190012345',
-  full_name: 'Nguyễn Thị Minh Khai',
+  full_name: 'Nguyễn Thị Minh Thử',
   date_of_birth: '15/04/1990',
   sex: 'Nữ',
   phone: '0912 345 678',
@@ -25,7 +25,7 @@ const ROW: Record<string, unknown> = {
 
 const CITIZEN: Citizen = {
   idNumber: '001190012345',
-  fullName: 'Nguyễn Thị Minh Khai',
+  fullName: 'Nguyễn Thị Minh Thử',
   dateOfBirth: '1990-04-15',
   sex: 'F',
   phone: '+84912345678',
@@ -62,8 +62,8 @@ describe('validateRecord accepts', () => {
     [{ id_number: 1190012345 }, {}, 'ID as a JSON number lost its leading zeros: padded to 12'],
     [{ phone: 84912345678 }, {}, 'phone as a JSON number'],
     [{ phone: '01662345678' }, { phone: '+84362345678' }, 'pre-2018 phone converted'],
-    [{ full_name: '  Nguyễn Thị Minh Khai \n' }, {}, 'name trimmed'],
-    [{ full_name: 'Nguye\u0302\u0303n Thi\u0323 Minh Khai' }, {}, 'name in NFD normalised to NFC'],
+    [{ full_name: '  Nguyễn Thị Minh Thử \n' }, {}, 'name trimmed'],
+    [{ full_name: 'Nguye\u0302\u0303n Thi\u0323 Minh Thu\u031b\u0309' }, {}, 'name in NFD normalised to NFC'],
     [{ full_name: 'Đ'.repeat(100) }, { fullName: 'Đ'.repeat(100) }, 'name of exactly 100 characters'],
     [{ full_name: '𠀀'.repeat(100) }, { fullName: '𠀀'.repeat(100) }, '100 astral characters (200 UTF-16 units)'],
     [{ hometown: '   ', religion: null, ethnicity: undefined }, { hometown: null, religion: null, ethnicity: null }, 'blank, null or missing optional -> null'],

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Citizen } from './types.js';
 import { isOwnRecord } from './verification.js';
+import { citizen } from '../../test/helpers/citizens.js';
 
 /** A fictional citizen. */
-const CITIZEN: Citizen = {
-  idNumber: '001190012345',
-  fullName: 'Nguyễn Thị Minh Khai',
-  dateOfBirth: '1990-04-15',
-  sex: 'F',
-  phone: '+84912345678',
-  birthRegistrationPlace: null,
-  hometown: null,
-  ethnicity: null,
-  religion: null,
-  nationality: null,
-  permanentAddress: null,
-  temporaryAddress: null,
-  currentAddress: null,
-  cardIssuedOn: null,
-  cardExpiresOn: null,
-};
+const CITIZEN: Citizen = citizen({ idNumber: '001190012345', phone: '+84912345678' });
 
 describe('isOwnRecord', () => {
   it.each<[Citizen | undefined, string, boolean, string]>([

@@ -9,7 +9,7 @@ import type { AccessEntry, Lang, Outcome, RenderedReply, Reply, SmsEncoding } fr
 const ID = '036190012678';
 const citizen: Citizen = {
   idNumber: ID,
-  fullName: 'Nguyễn Thị Minh Khai',
+  fullName: 'Nguyễn Thị Minh Thử',
   dateOfBirth: '1999-03-10',
   sex: 'F',
   phone: '+84971234111',
@@ -127,7 +127,7 @@ describe('personal', () => {
   it('Vietnamese, Unicode: every field, masked ID, missing religion as "-"', () => {
     expect(render({ kind: 'personal', citizen }, VI_UNI).text).toBe(
       [
-        'Họ tên: Nguyễn Thị Minh Khai',
+        'Họ tên: Nguyễn Thị Minh Thử',
         'Số định danh: 036******678',
         'Ngày sinh: 10/03/1999',
         'Giới tính: Nữ',
@@ -143,7 +143,7 @@ describe('personal', () => {
   it('English, GSM-7: transliterated values, English labels', () => {
     expect(render({ kind: 'personal', citizen: { ...citizen, sex: 'M' } }, EN_GSM).text).toBe(
       [
-        'Name: Nguyen Thi Minh Khai',
+        'Name: Nguyen Thi Minh Thu',
         'ID number: 036******678',
         'Date of birth: 10/03/1999',
         'Sex: Male',
@@ -345,7 +345,7 @@ describe('budget: long values are cut with "..." to fit 3 segments', () => {
   it('keeps the name whole while cutting places is enough (Unicode)', () => {
     const places = 'Xã Hải Xuân, Huyện Hải Hậu, Tỉnh Nam Định';
     const r = render({ kind: 'personal', citizen: { ...citizen, birthRegistrationPlace: places, hometown: places } }, VI_UNI);
-    expect(r.text).toContain('Họ tên: Nguyễn Thị Minh Khai\n');
+    expect(r.text).toContain('Họ tên: Nguyễn Thị Minh Thử\n');
     expect(r.text).toContain('...');
     expect(r.segments).toBe(3);
   });
