@@ -2,6 +2,7 @@
  * Starts the service: configuration, store, app, listening, and a graceful shutdown on SIGTERM or
  * SIGINT. Without credentials outside production it runs a demo on the sample records.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { isoToday } from './citizens/dates.js';
@@ -81,24 +82,45 @@ async function main(): Promise<void> {
   logger.info({ port, demo: config.demo, encoding: config.smsEncoding }, 'listening');
   if (config.demo) printDemo(config, `http://localhost:${port}`);
 
+  // Requests being answered, so that a shutdown can tell their clients to close the connection.
+  const answering = new Set<ServerResponse>();
   let stopping = false;
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) res.setHeader('Connection', 'close');
+    answering.add(res);
+    res.once('close', () => answering.delete(res));
+  });
+
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
-    // Stop accepting; idle keep-alive connections close now, busy ones once answered.
-    server.close(() => {
-      void store.close().then(() => {
-        logger.info('stopped');
-        logger.flush();
-        process.exit(0);
-      });
-    });
-    server.closeIdleConnections();
-    setTimeout(() => {
+    // Stop accepting. A connection that is idle closes now; one with a request in progress gets
+    // its complete answer with `Connection: close` and closes after it, instead of waiting for
+    // the keep-alive timeout and taking further requests.
+    for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
+    const grace = setTimeout(() => {
       logger.warn('grace period over: closing remaining connections');
       server.closeAllConnections();
-    }, config.shutdownGraceMs).unref();
+    }, config.shutdownGraceMs);
+    grace.unref();
+    server.close(() => {
+      clearTimeout(grace);
+      // No request is running any more: close the database, then let pending log writes finish
+      // and the process end by itself (exit code 0); the timer is only a safety net.
+      void store
+        .close()
+        .then(() => {
+          logger.info('stopped');
+          process.exitCode = 0;
+        })
+        .catch((err: unknown) => {
+          logger.error({ err: { message: (err as Error).message } }, 'closing the database failed');
+          process.exitCode = 1;
+        })
+        .finally(() => setTimeout(() => process.exit(), 2_000).unref());
+    });
+    server.closeIdleConnections();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
