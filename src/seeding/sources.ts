@@ -2,11 +2,10 @@
  * Reads seed files into raw rows: CSV (RFC 4180, streamed) or JSON (an array of objects).
  * Each row carries where it came from (`line N` / `item N`) so that rejections can name it.
  */
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse } from 'csv-parse';
 import { OPTIONAL_FIELDS, REQUIRED_FIELDS } from '../citizens/record.js';
+import { readCsvBatches } from './csvItems.js';
 
 /** One row of a seed file: its fields, or why it could not even be read. */
 export type SourceRow =
@@ -44,11 +43,11 @@ function checkHeader(header: string[], onWarning: (message: string) => void): st
   return names;
 }
 
-function countNewlines(fields: Record<string, unknown>): { lf: number; crlf: number } {
+/** Line feeds in a record's values, and how many of them end a CRLF. */
+function countNewlines(values: readonly string[]): { lf: number; crlf: number } {
   let lf = 0;
   let crlf = 0;
-  for (const v of Object.values(fields)) {
-    if (typeof v !== 'string' || v.indexOf('\n') < 0) continue;
+  for (const v of values) {
     for (let i = v.indexOf('\n'); i >= 0; i = v.indexOf('\n', i + 1)) {
       lf++;
       if (v[i - 1] === '\r') crlf++;
@@ -58,39 +57,35 @@ function countNewlines(fields: Record<string, unknown>): { lf: number; crlf: num
 }
 
 async function* readCsv(file: string, onWarning: (message: string) => void): AsyncIterable<SourceRow> {
-  const skipped: SourceRow[] = [];
   // csv-parse counts a CRLF inside a quoted field as two lines; `drift` corrects its line numbers.
   let drift = 0;
-  const input = createReadStream(file);
-  const parser = input.pipe(
-    parse({
-      bom: true,
-      columns: (header: string[]) => checkHeader(header, onWarning),
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      info: true,
-    }),
-  );
-  let failure: unknown;
-  input.on('error', (err) => parser.destroy(err));
-  parser.on('skip', (err: Error & { lines?: number }) => {
-    skipped.push({ where: `line ${(err.lines ?? 0) - drift}`, error: err.message.replace(/ on line \d+$| at line \d+.*$/, '') });
-  });
+  let names: string[] | undefined;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      while (skipped.length > 0) yield skipped.shift() as SourceRow;
-      const { lf, crlf } = countNewlines(record);
-      drift += crlf;
-      yield { where: `line ${info.lines - drift - lf}`, fields: record };
+    for await (const items of readCsvBatches(file)) {
+      for (const item of items) {
+        if ('skipped' in item) {
+          const { message, lines } = item.skipped;
+          yield { where: `line ${(lines ?? 0) - drift}`, error: message.replace(/ on line \d+$| at line \d+.*$/, '') };
+          continue;
+        }
+        const { values } = item;
+        if (names === undefined) {
+          names = checkHeader(values, onWarning);
+          continue;
+        }
+        const fields: Record<string, string> = {};
+        for (let i = 0; i < names.length; i++) fields[names[i] as string] = values[i] as string;
+        const { lf, crlf } = countNewlines(values);
+        drift += crlf;
+        yield { where: `line ${item.lines - drift - lf}`, fields };
+      }
     }
   } catch (err) {
-    failure = err;
+    if (err instanceof SeedFileError) throw err;
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new SeedFileError(`cannot read ${file}: ${(err as Error).message}`);
+    throw err;
   }
-  while (skipped.length > 0) yield skipped.shift() as SourceRow;
-  if (failure instanceof SeedFileError) throw failure;
-  const code = (failure as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new SeedFileError(`cannot read ${file}: ${(failure as Error).message}`);
-  if (failure) throw failure;
 }
 
 async function* readJson(file: string): AsyncIterable<SourceRow> {

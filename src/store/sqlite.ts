@@ -31,6 +31,18 @@ const UPSERT_CITIZEN = `INSERT INTO citizens (${CITIZEN_COLUMNS.join(', ')})
   ON CONFLICT (id_number) DO UPDATE SET
   ${CITIZEN_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
+/** Staging table of an atomic seed run (temp schema: a temp file, dropped with the connection). */
+const CREATE_STAGING = `CREATE TEMP TABLE seed_staging (${CITIZEN_COLUMNS.join(', ')})`;
+const INSERT_STAGING = `INSERT INTO temp.seed_staging VALUES (${CITIZEN_COLUMNS.map(() => '?').join(', ')})`;
+/** `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint of the SELECT. */
+const MOVE_STAGING = `INSERT INTO main.citizens (${CITIZEN_COLUMNS.join(', ')})
+  SELECT ${CITIZEN_COLUMNS.join(', ')} FROM temp.seed_staging WHERE true ORDER BY id_number
+  ON CONFLICT (id_number) DO UPDATE SET
+  ${CITIZEN_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`;
+const DROP_STAGING = 'DROP TABLE temp.seed_staging';
+
+const byIdNumber = (a: Citizen, b: Citizen) => (a.idNumber < b.idNumber ? -1 : a.idNumber > b.idNumber ? 1 : 0);
+
 function toCitizen(r: CitizenRow): Citizen {
   return {
     idNumber: r.id_number as string,
@@ -155,28 +167,68 @@ export class SqliteStore implements Store {
     const before = stmt.countCitizens.get() as number;
     let written = 0;
     let open = true;
-    if (atomic) db.exec('BEGIN IMMEDIATE');
-    // Sorting each batch by key turns random-order inserts into mostly sequential b-tree work.
-    const writeBatch = (batch: Citizen[]) => {
-      const sorted = [...batch].sort((a, b) => (a.idNumber < b.idNumber ? -1 : a.idNumber > b.idNumber ? 1 : 0));
-      for (const c of sorted) stmt.upsertCitizen.run(citizenValues(c));
+    if (!atomic) {
+      // Each batch commits on its own. Sorting it by key turns random-order upserts into mostly
+      // sequential b-tree work.
+      const committedBatch = db.transaction((batch: Citizen[]) => {
+        for (const c of batch.slice().sort(byIdNumber)) stmt.upsertCitizen.run(citizenValues(c));
+      });
+      return {
+        write: async (batch) => {
+          if (!open) throw new Error('seed session is closed');
+          committedBatch(batch);
+          written += batch.length;
+        },
+        commit: async () => {
+          open = false;
+          const inserted = (stmt.countCitizens.get() as number) - before;
+          return { inserted, updated: written - inserted };
+        },
+        rollback: async () => {
+          open = false;
+        },
+      };
+    }
+    // Atomic (all-or-nothing) run: one transaction. Batches are appended to a temporary staging
+    // table (sequential writes to a temp file), and commit moves them into `citizens` in key
+    // order with one INSERT ... SELECT ... ORDER BY: SQLite's external sorter (bounded memory,
+    // helper threads) then the b-tree is filled left to right, instead of a million random-order
+    // inserts into a table far larger than the page cache. ROLLBACK undoes the staging table too.
+    db.pragma('threads = 2');
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(CREATE_STAGING);
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+    const stage = db.prepare(INSERT_STAGING);
+    const stageBatch = (batch: Citizen[]) => {
+      for (const c of batch) stage.run(citizenValues(c));
     };
-    const committedBatch = db.transaction(writeBatch);
     return {
       write: async (batch) => {
         if (!open) throw new Error('seed session is closed');
-        if (atomic) writeBatch(batch);
-        else committedBatch(batch);
+        stageBatch(batch);
         written += batch.length;
       },
       commit: async () => {
-        if (atomic && open) db.exec('COMMIT');
-        open = false;
+        if (open) {
+          open = false;
+          try {
+            db.exec(MOVE_STAGING);
+            db.exec(DROP_STAGING);
+            db.exec('COMMIT');
+          } catch (err) {
+            if (db.inTransaction) db.exec('ROLLBACK');
+            throw err;
+          }
+        }
         const inserted = (stmt.countCitizens.get() as number) - before;
         return { inserted, updated: written - inserted };
       },
       rollback: async () => {
-        if (atomic && open && db.inTransaction) db.exec('ROLLBACK');
+        if (open && db.inTransaction) db.exec('ROLLBACK');
         open = false;
       },
     };
@@ -285,7 +337,9 @@ export class SqliteStore implements Store {
   }
 
   async backup(file: string): Promise<void> {
-    await this.db.backup(file);
+    // All pages in one step: one read transaction, so the server's writes cannot restart the copy
+    // (in WAL mode they are not blocked meanwhile). better-sqlite3 clamps 0 to "no pages".
+    await this.db.backup(file, { progress: () => 0x7fffffff });
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,29 @@
+/**
+ * The bare Express 5 handler the webhook benchmark compares the real server with:
+ * `PORT=0 node dist/bench/bare-server.js`. It parses the same form as the real webhook
+ * (`express.urlencoded`, 64 KiB limit) and answers every `POST /sms` with one fixed TwiML reply
+ * of the size of a real lookup reply: no signature check, no database, no logging, no metrics.
+ * Logs one JSON line `{"msg":"listening","port":N}` when ready; stops on SIGTERM or SIGINT.
+ */
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { BARE_TWIML } from './bare-twiml.js';
+
+const app = express();
+app.disable('x-powered-by');
+app.set('etag', false);
+app.post('/sms', express.urlencoded({ extended: false, limit: '64kb' }), (_req, res) => {
+  res.status(200).type('text/xml').send(BARE_TWIML);
+});
+
+const server = app.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
+  const { port } = server.address() as AddressInfo;
+  process.stdout.write(`${JSON.stringify({ msg: 'listening', port })}\n`);
+});
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 2_000).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

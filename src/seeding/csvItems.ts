@@ -1,0 +1,138 @@
+/**
+ * The CSV parsing step of seeding: csv-parse over a file stream, giving the records (arrays of
+ * text, the header first) and the records it had to skip, in file order, each with its line.
+ *
+ * For a compiled build the parsing runs on a worker thread ({@link ./csvWorker.ts}), which hands
+ * batches back with flow control, so that parsing (about half the CPU time of a load) overlaps
+ * validation and inserts on the main thread. Run from TypeScript sources (tests), it runs in
+ * this thread. Both paths run the same {@link parseCsvBatches}.
+ */
+import { createReadStream } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { Parser, type Options } from 'csv-parse';
+
+/** One parsed record and the line it ends on (as csv-parse counts: a quoted CRLF counts two). */
+export interface CsvRecord {
+  values: string[];
+  lines: number;
+}
+/** A record csv-parse skipped (wrong field count, bad quoting...), with the line it ends on. */
+export interface CsvSkip {
+  skipped: { message: string; lines: number | undefined };
+}
+export type CsvItem = CsvRecord | CsvSkip;
+
+/** Items per batch, and batches a worker may have posted that were not taken yet. */
+export const CSV_BATCH = 1_000;
+const CSV_BATCHES_AHEAD = 4;
+
+const PARSE_OPTIONS: Options = { bom: true, skip_empty_lines: true, skip_records_with_error: true };
+
+/**
+ * csv-parse's stream parser, emitting each record as a {@link CsvRecord} (the line read from the
+ * parser's own counter at the moment the record is pushed) and each skipped record as a
+ * {@link CsvSkip} in its place in the stream. Cheaper than the `columns` option (an object built
+ * per record with `defineProperty`) with `info` (a copy of all counters per record).
+ */
+class LineTaggingParser extends Parser {
+  constructor(options: Options) {
+    super(options);
+    this.on('skip', (err: Error & { lines?: number }) => {
+      super.push({ skipped: { message: err.message, lines: err.lines } } satisfies CsvSkip);
+    });
+  }
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (!Array.isArray(chunk)) return super.push(chunk, encoding);
+    return super.push({ values: chunk as string[], lines: this.info.lines } satisfies CsvRecord);
+  }
+}
+
+/** Parses `file` in this thread, in batches of up to `batchSize` items. */
+export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): AsyncGenerator<CsvItem[]> {
+  const input = createReadStream(file, { highWaterMark: 256 * 1024 });
+  const parser = input.pipe(new LineTaggingParser(PARSE_OPTIONS));
+  input.on('error', (err) => parser.destroy(err));
+  let batch: CsvItem[] = [];
+  try {
+    for await (const item of parser as AsyncIterable<CsvItem>) {
+      batch.push(item);
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  } finally {
+    input.destroy();
+  }
+}
+
+/** Messages from the worker. */
+export type WorkerMessage =
+  | { kind: 'batch'; items: CsvItem[] }
+  | { kind: 'end' }
+  | { kind: 'error'; error: { name: string; message: string; code: unknown } };
+
+/** The worker script next to this module, when this is the compiled build. */
+function workerScript(): URL | undefined {
+  return import.meta.url.endsWith('.js') ? new URL('./csvWorker.js', import.meta.url) : undefined;
+}
+
+/** Batches of parsed items of `file`, parsed on a worker thread when possible. */
+export function readCsvBatches(file: string): AsyncIterable<CsvItem[]> {
+  const script = workerScript();
+  return script ? workerBatches(file, script) : parseCsvBatches(file);
+}
+
+/** An error as the worker reported it, with its message and code. */
+function revive({ name, message, code }: { name: string; message: string; code: unknown }): Error {
+  const err = new Error(message) as Error & { code?: unknown };
+  if (name !== 'Error') err.name = name;
+  if (code !== undefined) err.code = code;
+  return err;
+}
+
+async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvItem[]> {
+  const worker = new Worker(script, { workerData: { file, batchSize: CSV_BATCH, ahead: CSV_BATCHES_AHEAD } });
+  const queue: CsvItem[][] = [];
+  let done = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  worker.on('message', (message: WorkerMessage) => {
+    if (message.kind === 'batch') queue.push(message.items);
+    else {
+      if (message.kind === 'error') failure = revive(message.error);
+      done = true;
+    }
+    notify();
+  });
+  worker.on('error', (err) => {
+    failure ??= err;
+    done = true;
+    notify();
+  });
+  worker.on('exit', (code) => {
+    if (!done) failure ??= new Error(`CSV parser thread stopped with exit code ${code}`);
+    done = true;
+    notify();
+  });
+  try {
+    for (;;) {
+      const batch = queue.shift();
+      if (batch !== undefined) {
+        worker.postMessage('next');
+        yield batch;
+      } else if (done) break;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+    if (failure) throw failure;
+  } finally {
+    await worker.terminate();
+  }
+}

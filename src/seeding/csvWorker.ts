@@ -1,0 +1,37 @@
+/**
+ * Worker thread of {@link ./csvItems.ts}: parses one CSV file and posts its items in batches,
+ * never more than `ahead` batches beyond what the main thread has taken (each `next` message
+ * from it frees one), so a slow consumer holds the file stream back instead of queueing it all.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseCsvBatches, type WorkerMessage } from './csvItems.js';
+
+const { file, batchSize, ahead } = workerData as { file: string; batchSize: number; ahead: number };
+const port = parentPort;
+if (!port) throw new Error('csvWorker must run as a worker thread');
+
+let credit = ahead;
+let resume: (() => void) | undefined;
+port.on('message', () => {
+  credit++;
+  const r = resume;
+  resume = undefined;
+  r?.();
+});
+
+try {
+  for await (const items of parseCsvBatches(file, batchSize)) {
+    while (credit <= 0) await new Promise<void>((r) => (resume = r));
+    credit--;
+    port.postMessage({ kind: 'batch', items } satisfies WorkerMessage);
+  }
+  port.postMessage({ kind: 'end' } satisfies WorkerMessage);
+} catch (err) {
+  const e = err as { name?: unknown; message?: unknown; code?: unknown };
+  port.postMessage({
+    kind: 'error',
+    error: { name: String(e.name ?? 'Error'), message: String(e.message ?? err), code: e.code },
+  } satisfies WorkerMessage);
+}
+// Nothing more to send: let the thread end by itself (messages already posted are delivered first).
+port.unref();

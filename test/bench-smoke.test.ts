@@ -1,0 +1,54 @@
+// A smoke run of `npm run bench` (the compiled bench/run.ts, built by test/global-setup.ts) with
+// --smoke: 2,000 records, 1-second rounds. It only proves that the benchmark works end to end
+// (seeding both ways, both servers under load, every reply checked); it asserts nothing about
+// speed, which a CI machine cannot judge.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = process.cwd();
+
+function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'run.js'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 80_000);
+  return new Promise((resolve) =>
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+describe('npm run bench (smoke)', () => {
+  it('seeds both ways, drives both servers, verifies every reply and prints the results table', { timeout: 90_000 }, async () => {
+    const r = await bench(['--smoke']);
+    const output = `${r.stdout}\n${r.stderr}`;
+    expect(r.code, output).toBe(0);
+    expect(r.stdout).toMatch(/^RESULTS$/m);
+    expect(r.stdout).toMatch(/^machine: .+, nproc \d+, [\d,]+ MiB RAM/m);
+    // Every figure of both tables is a number.
+    expect(r.stdout).toMatch(/^project: seed CLI \(validation, upsert\) +[\d.]+ +[\d,]+ +\d+$/m);
+    expect(r.stdout).toMatch(/^bare better-sqlite3 insert loop +[\d.]+ +[\d,]+ +\d+$/m);
+    expect(r.stdout).toMatch(/^ratio project \/ bare +[\d.]+ x$/m);
+    expect(r.stdout).toMatch(/^real server \(TT lookups\) +[\d,]+ +[\d.]+ +[\d.]+ +\d+ +[\d,]+ +\d+%$/m);
+    expect(r.stdout).toMatch(/^bare Express 5 handler +[\d,]+ +[\d.]+ +[\d.]+ +\d+ +[\d,]+ +\d+%$/m);
+    expect(r.stdout).toMatch(/^ratio real \/ bare +[\d.]+ x +[\d.]+ x +[\d.]+ x +[\d.]+ x$/m);
+    // Five targets, each judged (PASS or MISS: a smoke run says nothing about speed).
+    expect(r.stdout.match(/ (PASS|MISS)$/gm)).toHaveLength(5);
+    // Real lookups, each reply checked for the citizen's name; none wrong; the audit log agrees.
+    const checked = /^replies checked: ([\d,]+) real lookups verified \(200, the citizen's name in the reply\), 0 wrong; bare: ([\d,]+) fixed replies; audit log: ([\d,]+) served, 0 other$/m.exec(r.stdout);
+    expect(checked, r.stdout).not.toBeNull();
+    const count = (s: string | undefined) => Number((s ?? '').replace(/,/g, ''));
+    expect(count(checked?.[1])).toBeGreaterThan(0);
+    expect(count(checked?.[2])).toBeGreaterThan(0);
+    expect(count(checked?.[3])).toBeGreaterThanOrEqual(count(checked?.[1]));
+    expect(r.stdout).toMatch(/^verification: OK$/m);
+  });
+});
