@@ -43,6 +43,7 @@ import { toGsm7 } from '../src/sms/gsm7.js';
 import { inboundParams, signForm } from '../src/sms/signing.js';
 import { BARE_TWIML } from './bare-twiml.js';
 import { topSelfTime } from './cpu-profile.js';
+import { SERVER_NODE_FLAGS } from './server-flags.js';
 
 const USAGE =
   'usage: npm run bench -- [--records 100000] [--duration 10] [--rounds 2] [--connections 10] [--warmup 3] ' +
@@ -596,7 +597,7 @@ async function runWebhook(dir: string, options: Options, projectDb: string, serv
   const { records, duration, rounds, connections, warmup } = options;
   console.log(`\nwebhook: POST /sms, ${connections} connections, A = real server (${fmtInt(records)} records), B = bare Express`);
   if (options.cpuProf) rmSync(options.cpuProf, { recursive: true, force: true });
-  const realArgs = options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProf] : [];
+  const realArgs = [...SERVER_NODE_FLAGS, ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProf] : [])];
   const real = await startServer(
     dir,
     'server',

@@ -30,6 +30,7 @@ import Database from 'better-sqlite3';
 import { fakeRow } from '../src/citizens/fake.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
 import { inboundParams, newMessageSid, signForm } from '../src/sms/signing.js';
+import { SERVER_NODE_FLAGS } from './server-flags.js';
 
 const USAGE =
   'usage: npm run soak -- [--duration 120] [--records 20000] [--connections 16] [--rate 0] [--max-requests 1000000] [--max-rss-growth 10] [--keep]';
@@ -150,7 +151,7 @@ async function startServer(dir: string, databasePath: string): Promise<Server> {
     DATABASE_PATH: databasePath,
     LOG_LEVEL: 'info',
   };
-  const proc = spawn(process.execPath, [join(DIST, 'server.js')], { env, stdio: ['ignore', fd, fd] });
+  const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, join(DIST, 'server.js')], { env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   let done = false;
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -150,6 +150,16 @@ describe('redelivered MessageSid', () => {
     expect((await s.sms('+84912345678', 'TT 001099054321')).text).toContain('Nguyen Van Thu');
   });
 
+  it('answers an empty reply, not audited again, when the MessageSid is older than the 24-hour reply cache', async () => {
+    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMlate' } });
+    s.store.db.prepare('DELETE FROM message_replies').run(); // what the cache pruning does after 24 hours
+    s.clock.now = T0 + 25 * HOUR;
+    const late = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMlate' } });
+    expect(late.status).toBe(200);
+    expect(late.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+    expect(auditRows()).toHaveLength(1);
+  });
+
   it('answers a redelivered refusal identically without counting a second failure', async () => {
     for (let i = 0; i < 6; i++) await s.sms('+84912345678', 'TT 079190000111', { extra: { MessageSid: 'SMbad' } });
     expect(await s.store.countFailures('+84912345678', 0)).toBe(1);

@@ -163,7 +163,8 @@ export function createMessageService(store: Store, clock: () => number, policy: 
         twiml,
         lockUntil: decision.lockUntil,
       });
-      if (duplicateOf !== undefined) return { twiml: duplicateOf, command, outcome: 'no_reply', segments: 0, duplicate: true };
+      // The earlier reply, or nothing when it has left the 24-hour cache.
+      if (duplicateOf !== undefined) return { twiml: duplicateOf || twimlEmpty(), command, outcome: 'no_reply', segments: 0, duplicate: true };
       return { twiml, command, outcome: decision.outcome, segments, duplicate: false };
     },
   };

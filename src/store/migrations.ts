@@ -36,21 +36,21 @@ export const MIGRATIONS: readonly string[] = [
        ('served', 'refused', 'rate_limited', 'locked', 'help', 'opted_out', 'no_reply')),
      segments INTEGER NOT NULL
    );
+   -- Few indexes: each one is written for every message. LS reads by target; the hourly limit
+   -- and the lockout read one sender's lookups. Retention scans (a rare admin command).
    CREATE INDEX audit_log_target ON audit_log (target_id, at) WHERE target_id IS NOT NULL;
-   CREATE INDEX audit_log_sender_lookups ON audit_log (sender, at) WHERE outcome IN ('served', 'refused');
-   CREATE INDEX audit_log_sender_failures ON audit_log (sender, at) WHERE outcome = 'refused';
-   CREATE INDEX audit_log_at ON audit_log (at);
+   CREATE INDEX audit_log_sender_lookups ON audit_log (sender, at, outcome) WHERE outcome IN ('served', 'refused');
    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
      BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
      BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 
+   -- Rows are appended in time order, so the oldest are the lowest rowids (pruned by rowid).
    CREATE TABLE message_replies (
      message_sid TEXT PRIMARY KEY,
      at INTEGER NOT NULL,
      twiml TEXT NOT NULL
    );
-   CREATE INDEX message_replies_at ON message_replies (at);
 
    CREATE TABLE opt_outs (sender TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE TABLE sender_locks (sender TEXT PRIMARY KEY, until INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;`,

@@ -103,6 +103,34 @@ describe('audit log', () => {
     expect((await store.counts()).auditLog).toBe(1);
   });
 
+  it('group-commits concurrent messages in one transaction, each resolving once committed', async () => {
+    const commits: number[] = [];
+    const first = store.recordMessage({ audit: audit({ messageSid: 'SMg1' }), twiml: 'one' });
+    const again = store.recordMessage({ audit: audit({ messageSid: 'SMg1', outcome: 'refused' }), twiml: 'two' });
+    const other = store.recordMessage({ audit: audit({ messageSid: 'SMg2', outcome: 'refused' }), twiml: 'x', lockUntil: T0 + 5 });
+    // Queued, not yet committed: the reads that enforce limits and idempotency already see them.
+    expect((await store.counts()).auditLog).toBe(0);
+    expect(await store.findReply('SMg1', T0)).toBe('one');
+    expect(await store.recentLookups('+84912345678', T0, 10)).toEqual([T0, T0, T0]);
+    expect(await store.countFailures('+84912345678', T0)).toBe(2);
+    expect(await store.lockedUntil('+84912345678', T0)).toBe(T0 + 5);
+    for (const p of [first, again, other]) void p.then(() => commits.push((store.db.prepare('SELECT count(*) FROM audit_log').pluck().get() as number)));
+    expect(await Promise.all([first, again, other])).toEqual([{}, { duplicateOf: 'one' }, {}]);
+    expect(commits).toEqual([2, 2, 2]);
+    expect(await store.countFailures('+84912345678', T0)).toBe(1);
+    expect(await store.lockedUntil('+84912345678', T0)).toBe(T0 + 5);
+  });
+
+  it('fails every message of a batch whose commit fails', async () => {
+    store.db.exec(`CREATE TRIGGER fail_all BEFORE INSERT ON message_replies BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const results = await Promise.allSettled([
+      store.recordMessage({ audit: audit({ messageSid: 'SMf1' }), twiml: 'a' }),
+      store.recordMessage({ audit: audit({ messageSid: 'SMf2' }), twiml: 'b' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((await store.counts()).auditLog).toBe(0);
+  });
+
   it('prunes only rows older than the cut-off, and stays append-only afterwards', async () => {
     await store.recordMessage({ audit: audit({ at: T0 - 400 * 86_400_000, messageSid: 'SMold' }), twiml: 'x' });
     await store.recordMessage({ audit: audit({ messageSid: 'SMnew' }), twiml: 'y' });

@@ -117,6 +117,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 export class SqliteStore implements Store {
   private readonly stmt;
   private recordsSincePrune = 0;
+  /** Messages waiting for the next group commit. */
+  private pending: { record: MessageRecord; resolve: (r: { duplicateOf?: string }) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(
     /** The underlying connection (exposed for tests and the benchmark). */
@@ -135,7 +137,8 @@ export class SqliteStore implements Store {
         ON CONFLICT (message_sid) DO NOTHING`),
       insertReply: p(`INSERT OR REPLACE INTO message_replies (message_sid, at, twiml) VALUES (?, ?, ?)`),
       anyReply: p(`SELECT twiml FROM message_replies WHERE message_sid = ?`).pluck(),
-      pruneReplies: p(`DELETE FROM message_replies WHERE at < ?`),
+      pruneReplies: p(`DELETE FROM message_replies WHERE rowid IN
+        (SELECT rowid FROM message_replies ORDER BY rowid LIMIT 2000) AND at < ?`),
       upsertLock: p(`INSERT INTO sender_locks (sender, until, at) VALUES (?, ?, ?)
         ON CONFLICT (sender) DO UPDATE SET until = max(until, excluded.until), at = excluded.at`),
       lockedUntil: p(`SELECT until FROM sender_locks WHERE sender = ? AND until > ?`).pluck(),
@@ -145,8 +148,8 @@ export class SqliteStore implements Store {
       optIn: p(`DELETE FROM opt_outs WHERE sender = ?`),
       recentLookups: p(`SELECT at FROM audit_log INDEXED BY audit_log_sender_lookups
         WHERE sender = ? AND outcome IN ('served', 'refused') AND at >= ? ORDER BY at DESC LIMIT ?`).pluck(),
-      countFailures: p(`SELECT count(*) FROM audit_log INDEXED BY audit_log_sender_failures
-        WHERE sender = ? AND outcome = 'refused' AND at >= ?`).pluck(),
+      countFailures: p(`SELECT count(*) FROM audit_log INDEXED BY audit_log_sender_lookups
+        WHERE sender = ? AND outcome IN ('served', 'refused') AND outcome = 'refused' AND at >= ?`).pluck(),
       history: p(`SELECT at, command, outcome, sender FROM audit_log INDEXED BY audit_log_target
         WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT ?`),
       historyCount: p(`SELECT count(*) FROM audit_log INDEXED BY audit_log_target WHERE target_id = ? AND at >= ?`).pluck(),
@@ -235,23 +238,56 @@ export class SqliteStore implements Store {
   }
 
   async findReply(messageSid: string, since: number): Promise<string | undefined> {
+    for (const { record } of this.pending) {
+      if (record.audit.messageSid === messageSid && record.audit.at >= since) return record.twiml;
+    }
     return this.stmt.findReply.get(messageSid, since) as string | undefined;
   }
 
-  async recordMessage({ audit, twiml, lockUntil }: MessageRecord): Promise<{ duplicateOf?: string }> {
-    const { db, stmt } = this;
-    const result = db.transaction((): { duplicateOf?: string } => {
-      const inserted = stmt.insertAudit.run(audit).changes === 1;
-      if (!inserted) return { duplicateOf: (stmt.anyReply.get(audit.messageSid) as string | undefined) ?? '' };
-      stmt.insertReply.run(audit.messageSid, audit.at, twiml);
-      if (lockUntil !== undefined) stmt.upsertLock.run(audit.sender, lockUntil, audit.at);
-      return {};
-    })();
-    if (++this.recordsSincePrune >= 1000) {
-      this.recordsSincePrune = 0;
-      stmt.pruneReplies.run(audit.at - REPLY_CACHE_MS);
+  /**
+   * Group commit: the record joins a queue that one transaction writes on the next turn of the
+   * event loop, so a burst of messages shares one commit. The promise resolves only once its row
+   * is committed, so no reply leaves before its audit row is durable; if the commit fails, every
+   * message of the batch fails (and is answered 503, so Twilio retries it).
+   */
+  recordMessage(record: MessageRecord): Promise<{ duplicateOf?: string }> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, resolve, reject });
+      if (this.pending.length === 1) setImmediate(this.flush);
+    });
+  }
+
+  private readonly flush = (): void => {
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    let results: { duplicateOf?: string }[];
+    try {
+      results = this.writeBatch(batch.map((p) => p.record));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
     }
-    return result;
+    batch.forEach((p, i) => p.resolve(results[i] as { duplicateOf?: string }));
+    this.recordsSincePrune += batch.length;
+    if (this.recordsSincePrune >= 1000) {
+      this.recordsSincePrune = 0;
+      const newest = batch[batch.length - 1]?.record.audit.at ?? Date.now();
+      this.stmt.pruneReplies.run(newest - REPLY_CACHE_MS);
+    }
+  };
+
+  private writeBatch(records: MessageRecord[]): { duplicateOf?: string }[] {
+    const { db, stmt } = this;
+    return db.transaction(() =>
+      records.map(({ audit, twiml, lockUntil }): { duplicateOf?: string } => {
+        const inserted = stmt.insertAudit.run(audit).changes === 1;
+        if (!inserted) return { duplicateOf: (stmt.anyReply.get(audit.messageSid) as string | undefined) ?? '' };
+        stmt.insertReply.run(audit.messageSid, audit.at, twiml);
+        if (lockUntil !== undefined) stmt.upsertLock.run(audit.sender, lockUntil, audit.at);
+        return {};
+      }),
+    )();
   }
 
   async isOptedOut(sender: string): Promise<boolean> {
@@ -264,15 +300,33 @@ export class SqliteStore implements Store {
   }
 
   async lockedUntil(sender: string, now: number): Promise<number | undefined> {
-    return this.stmt.lockedUntil.get(sender, now) as number | undefined;
+    let until = this.stmt.lockedUntil.get(sender, now) as number | undefined;
+    for (const { record } of this.pending) {
+      const pendingUntil = record.lockUntil;
+      if (record.audit.sender === sender && pendingUntil !== undefined && pendingUntil > now) until = Math.max(until ?? 0, pendingUntil);
+    }
+    return until;
   }
 
   async recentLookups(sender: string, since: number, limit: number): Promise<number[]> {
-    return this.stmt.recentLookups.all(sender, since, limit) as number[];
+    const stored = this.stmt.recentLookups.all(sender, since, limit) as number[];
+    const queued = this.pendingLookups(sender, since, (o) => o === 'served' || o === 'refused');
+    if (queued.length === 0) return stored;
+    return [...queued, ...stored].sort((a, b) => b - a).slice(0, limit);
   }
 
   async countFailures(sender: string, since: number): Promise<number> {
-    return this.stmt.countFailures.get(sender, since) as number;
+    return (this.stmt.countFailures.get(sender, since) as number) + this.pendingLookups(sender, since, (o) => o === 'refused').length;
+  }
+
+  /** Times of the sender's queued, not yet committed, messages whose outcome matches. */
+  private pendingLookups(sender: string, since: number, matches: (outcome: Outcome) => boolean): number[] {
+    const times: number[] = [];
+    for (const { record } of this.pending) {
+      const a = record.audit;
+      if (a.sender === sender && a.at >= since && matches(a.outcome)) times.push(a.at);
+    }
+    return times;
   }
 
   async accessHistory(
@@ -343,6 +397,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.flush();
     if (this.db.open) this.db.close();
   }
 }
