@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { fakeRow } from '../src/citizens/fake.js';
+import { fakeRow, mulberry32 } from '../src/citizens/fake.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
 import { inboundParams, newMessageSid, signForm } from '../src/sms/signing.js';
 import { SERVER_NODE_FLAGS } from './server-flags.js';
@@ -100,18 +100,6 @@ function parseOptions(argv: string[]): Options {
     maxRequests: intOption(values['max-requests'], 'max-requests', 1_000_000, 1, 100_000_000),
     maxRssGrowth: intOption(values['max-rss-growth'], 'max-rss-growth', 10, 1, 1000),
     keep: values.keep,
-  };
-}
-
-/** A small seeded PRNG, so that two runs draw the same mix. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

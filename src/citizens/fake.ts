@@ -22,7 +22,8 @@ export const FAKE_COLUMNS = [
 /** A raw seed row, as it would come from a CSV file. */
 export type FakeRow = Record<(typeof FAKE_COLUMNS)[number], string>;
 
-function mulberry32(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed always draws the same numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
