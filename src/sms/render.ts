@@ -163,7 +163,7 @@ function shrink(wire: readonly Piece[], full: SegmentCount, cutProtected: boolea
  * Joins the pieces in wire form; when that takes more than {@link MAX_SEGMENTS} segments, cuts
  * the longest ordinary fields with `...`, and only if that is not enough the protected ones too.
  */
-function fit(pieces: readonly Piece[], encoding: SmsEncoding): RenderedReply {
+function fitToBudget(pieces: readonly Piece[], encoding: SmsEncoding): RenderedReply {
   const wire: Piece[] = pieces.map((p) =>
     typeof p === 'string' ? fixedToWire(p, encoding) : { value: valueToWire(p.value, encoding), protect: p.protect },
   );
@@ -231,16 +231,16 @@ function historyLine(e: AccessEntry, t: Texts): Piece[] {
 /** `LS`: heading, entries and total; drops the heading, then the oldest entries, to fit. */
 function history(entries: readonly AccessEntry[], total30Days: number, t: Texts, encoding: SmsEncoding): RenderedReply {
   const h = t.history;
-  if (entries.length === 0) return fit([h.none], encoding);
+  if (entries.length === 0) return fitToBudget([h.none], encoding);
   const shown = entries.slice(0, MAX_HISTORY_ENTRIES).map((e) => historyLine(e, t));
   const total = around(h.total, String(total30Days));
-  let result = fit(lines([[h.heading], ...shown, total]), encoding);
+  let result = fitToBudget(lines([[h.heading], ...shown, total]), encoding);
   if (result.segments <= MAX_SEGMENTS) return result;
   for (let n = shown.length; n >= 1; n -= 1) {
     const rows = shown.slice(0, n);
     if (n < shown.length) rows.push(around(h.older, String(shown.length - n)));
     rows.push(total);
-    result = fit(lines(rows), encoding);
+    result = fitToBudget(lines(rows), encoding);
     if (result.segments <= MAX_SEGMENTS) return result;
   }
   return result;
@@ -256,23 +256,23 @@ export function renderReply(reply: Reply, opts: RenderOptions): RenderedReply {
   const enc = opts.encoding;
   switch (reply.kind) {
     case 'help':
-      return fit([t.help], enc);
+      return fitToBudget([t.help], enc);
     case 'usage':
-      return fit([t.usage(t.keywords[reply.command], t.describe[reply.command])], enc);
+      return fitToBudget([t.usage(t.keywords[reply.command], t.describe[reply.command])], enc);
     case 'refused':
-      return fit([t.refused], enc);
+      return fitToBudget([t.refused], enc);
     case 'rate_limited':
-      return fit(around(t.rateLimited, formatHm(ceilToMinute(reply.retryAt))), enc);
+      return fitToBudget(around(t.rateLimited, formatHm(ceilToMinute(reply.retryAt))), enc);
     case 'locked':
-      return fit(around(t.locked, formatHmDm(ceilToMinute(reply.until))), enc);
+      return fitToBudget(around(t.locked, formatHmDm(ceilToMinute(reply.until))), enc);
     case 'opted_in':
-      return fit([t.optedIn], enc);
+      return fitToBudget([t.optedIn], enc);
     case 'personal':
-      return fit(personal(reply.citizen, t), enc);
+      return fitToBudget(personal(reply.citizen, t), enc);
     case 'residence':
-      return fit(residence(reply.citizen, t), enc);
+      return fitToBudget(residence(reply.citizen, t), enc);
     case 'card':
-      return fit(card(reply.status, t), enc);
+      return fitToBudget(card(reply.status, t), enc);
     case 'history':
       return history(reply.entries, reply.total30Days, t, enc);
   }
