@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { citizen } from '../../test/helpers/citizens.js';
+import { auditEntry, citizen } from '../../test/helpers/citizens.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { openSqliteStore, type SqliteStore } from './sqlite.js';
 import type { AuditEntry } from './types.js';
@@ -12,16 +12,7 @@ let dir: string;
 let file: string;
 let store: SqliteStore;
 
-const audit = (over: Partial<AuditEntry> = {}): AuditEntry => ({
-  at: T0,
-  messageSid: 'SM0001',
-  sender: '+84912345678',
-  command: 'TT',
-  targetId: '001099054321',
-  outcome: 'served',
-  segments: 2,
-  ...over,
-});
+const audit = (over: Partial<AuditEntry> = {}): AuditEntry => auditEntry({ at: T0, ...over });
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'store-'));

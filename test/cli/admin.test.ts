@@ -6,23 +6,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { AuditEntry } from '../../src/store/types.js';
-import { citizen } from '../helpers/citizens.js';
+import { auditEntry, citizen } from '../helpers/citizens.js';
 import { runTool } from '../helpers/cli.js';
 
 const DAY = 86_400_000;
 let dir: string;
 let db: string;
 
-const entry = (over: Partial<AuditEntry>): AuditEntry => ({
-  at: Date.now(),
-  messageSid: 'SM1',
-  sender: '+84912345678',
-  command: 'TT',
-  targetId: '001099054321',
-  outcome: 'served',
-  segments: 2,
-  ...over,
-});
+const entry = (over: Partial<AuditEntry> = {}): AuditEntry => auditEntry({ at: Date.now(), ...over });
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'admin-'));

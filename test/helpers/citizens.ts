@@ -1,5 +1,6 @@
 // Fictional citizens for tests. None of these people exist.
 import type { Citizen } from '../../src/citizens/types.js';
+import type { AuditEntry } from '../../src/store/types.js';
 
 export function citizen(overrides: Partial<Citizen> = {}): Citizen {
   return {
@@ -18,6 +19,20 @@ export function citizen(overrides: Partial<Citizen> = {}): Citizen {
     currentAddress: 'Số 1 Phố Thử, Hà Nội',
     cardIssuedOn: '2021-04-01',
     cardExpiresOn: null,
+    ...overrides,
+  };
+}
+
+/** An audit row of a served TT lookup by the default citizen's phone, with overrides. */
+export function auditEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    at: Date.UTC(2026, 10, 27, 3, 0, 0),
+    messageSid: 'SM0001',
+    sender: '+84912345678',
+    command: 'TT',
+    targetId: '001099054321',
+    outcome: 'served',
+    segments: 2,
     ...overrides,
   };
 }
