@@ -2,6 +2,7 @@
 // encodings within the segment budget, XML escaping, and opt-out.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countSegments } from '../src/sms/gsm7.js';
+import { twimlMessageText } from '../src/sms/twiml.js';
 import { citizen } from './helpers/citizens.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -41,12 +42,8 @@ afterAll(async () => {
   await u.close();
 });
 
-/** The reply text of a TwiML answer, XML entities decoded. */
-function message(twiml: string): string {
-  const m = /<Message>([\s\S]*)<\/Message>/.exec(twiml);
-  if (!m) return '';
-  return (m[1] as string).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-}
+/** The reply text of a TwiML answer, XML entities decoded ('' when nothing is sent). */
+const message = (twiml: string) => twimlMessageText(twiml) ?? '';
 const ask = async (server: TestServer, from: string, body: string) => message((await server.sms(from, body)).text);
 
 describe('TT: personal information', () => {

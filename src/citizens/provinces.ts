@@ -1,28 +1,15 @@
 /**
  * Province codes of the 12-digit ID number (Circular 07/2016/TT-BCA, Annex I), read once, at
- * module load, from `data/provinces.json`. The data folder is found by walking up from this
- * module's folder, so the same code works from `src/citizens/` (tests) and from
- * `dist/src/citizens/` (compiled).
+ * module load, from `data/provinces.json`. The data folder is the project's (see `src/paths.ts`), so
+ * the same code works from `src/citizens/` (tests) and from `dist/src/citizens/` (compiled).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** Finds `data/provinces.json` in this module's folder or the nearest ancestor that has it. */
-function findProvincesFile(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (let dir = here; ; ) {
-    const candidate = join(dir, 'data', 'provinces.json');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('data/provinces.json not found in or above ' + here);
-    dir = parent;
-  }
-}
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../paths.js';
 
 /** Code -> NFC name, read once when the module loads. */
 const TABLE: ReadonlyMap<string, string> = new Map(
-  Object.entries(JSON.parse(readFileSync(findProvincesFile(), 'utf8')) as Record<string, string>).map(
+  Object.entries(JSON.parse(readFileSync(join(PROJECT_ROOT, 'data', 'provinces.json'), 'utf8')) as Record<string, string>).map(
     ([code, name]) => [code, name.normalize('NFC')],
   ),
 );

@@ -7,6 +7,7 @@ import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js
 import { loadConfig } from '../config.js';
 import { countSegments } from '../sms/gsm7.js';
 import { inboundParams, signForm } from '../sms/signing.js';
+import { twimlMessageText } from '../sms/twiml.js';
 import { runCli, UsageError } from './run.js';
 
 const USAGE = 'usage: npm run sms -- --from <phone> "<message>" [--url http://localhost:3000] [--sid SM...]';
@@ -17,17 +18,6 @@ function senderE164(from: string): string {
   const any = normalizeSender(from);
   if (any) return any.e164;
   return from; // Sent as is: the server answers a non-number with no reply.
-}
-
-function replyText(twiml: string): string | undefined {
-  const match = /<Message>([\s\S]*)<\/Message>/.exec(twiml);
-  if (!match) return undefined;
-  return (match[1] as string)
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -67,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`HTTP ${response.status}: ${text}`);
     return 1;
   }
-  const reply = replyText(text);
+  const reply = twimlMessageText(text);
   if (reply === undefined) {
     console.log('(no reply: the server answered with an empty <Response/>)');
     return 0;

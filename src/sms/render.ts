@@ -16,6 +16,7 @@
  * Pure and cheap: regexes and tables are built once at load; one pass per reply unless it must
  * be shortened.
  */
+import { formatDmy } from '../citizens/dates.js';
 import { maskIdNumber } from '../citizens/idNumber.js';
 import { maskPhone } from '../citizens/phone.js';
 import type { CardStatus, Citizen } from '../citizens/types.js';
@@ -51,14 +52,6 @@ const WHITESPACE_RUN = /\s+/g;
 const INVISIBLES = /[\p{Cc}\p{Cf}]/gu;
 /** Characters dropped from the end of a cut value. */
 const CUT_TRIM = ' ,;:.-';
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** ISO `YYYY-MM-DD` -> `DD/MM/YYYY`; anything else is returned unchanged. */
-function dmy(iso: string): string {
-  const m = ISO_DATE.exec(iso);
-  return m ? `${m[3]}/${m[2]}/${m[1]}` : iso;
-}
-
 /** A field value on one line, or the "missing" mark for null/blank. */
 function field(value: string | null, t: Texts, protect = false): Field {
   const v = value === null ? '' : value.replace(INVISIBLES, ' ').replace(WHITESPACE_RUN, ' ').trim();
@@ -192,7 +185,7 @@ function personal(c: Citizen, t: Texts): Piece[] {
   return lines([
     [`${l.name}: `, field(c.fullName, t, true)],
     [`${l.id}: `, maskIdNumber(c.idNumber)],
-    [`${l.dateOfBirth}: `, dmy(c.dateOfBirth)],
+    [`${l.dateOfBirth}: `, formatDmy(c.dateOfBirth)],
     [`${l.sex}: `, t.sexes[c.sex]],
     [`${l.birthPlace}: `, field(c.birthRegistrationPlace, t)],
     [`${l.hometown}: `, field(c.hometown, t)],
@@ -216,8 +209,8 @@ function card(s: CardStatus, t: Texts): Piece[] {
   if (s.kind === 'none') return [l.none];
   return lines([
     [l.heading],
-    [`${l.issued}: `, dmy(s.issuedOn)],
-    [`${l.validUntil}: `, s.expiresOn === null ? l.noExpiry : dmy(s.expiresOn)],
+    [`${l.issued}: `, formatDmy(s.issuedOn)],
+    [`${l.validUntil}: `, s.expiresOn === null ? l.noExpiry : formatDmy(s.expiresOn)],
     [`${l.status}: `, s.expired ? l.expired : l.valid],
   ]);
 }

@@ -1,7 +1,7 @@
 // Tests for the TwiML writer, with twilio's own MessagingResponse as the oracle.
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { escapeXmlText, twimlEmpty, twimlMessage } from './twiml.js';
+import { escapeXmlText, twimlEmpty, twimlMessage, twimlMessageText } from './twiml.js';
 
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 
@@ -91,5 +91,21 @@ describe('twimlEmpty', () => {
   it('is an empty Response, the same as twilio writes', () => {
     expect(twimlEmpty()).toBe(`${DECL}<Response/>`);
     expect(twimlEmpty()).toBe(new twilio.twiml.MessagingResponse().toString());
+  });
+});
+
+describe('twimlMessageText', () => {
+  it.each([
+    // comment, text
+    ['plain text', 'Ho ten: Nguyen Van Thu'],
+    ['every escaped character', `Số 5 "Ngõ" & Co <Tầng 2> it's`],
+    ['a CR kept as a character reference, and a LF', 'line 1\r\nline 2'],
+    ['text that looks like an entity', '&amp; stays literal'],
+  ])('reads back %s', (_comment, text) => {
+    expect(twimlMessageText(twimlMessage(text))).toBe(text);
+  });
+
+  it('fails: an empty response has no message', () => {
+    expect(twimlMessageText(twimlEmpty())).toBeUndefined();
   });
 });

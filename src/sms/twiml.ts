@@ -70,3 +70,19 @@ export function twimlMessage(text: string): string {
 export function twimlEmpty(): string {
   return EMPTY;
 }
+
+const MESSAGE_BODY = /<Message>([\s\S]*)<\/Message>/;
+const ENTITY = /&(quot|amp|apos|lt|gt|#x[0-9A-Fa-f]+|#\d+);/g;
+const NAMED: Readonly<Record<string, string>> = { quot: '"', amp: '&', apos: "'", lt: '<', gt: '>' };
+
+/**
+ * The text of the `<Message>` of a TwiML document such as {@link twimlMessage} writes, entities
+ * decoded; `undefined` for a document without a message. For the SMS simulator and tests.
+ */
+export function twimlMessageText(twiml: string): string | undefined {
+  const match = MESSAGE_BODY.exec(twiml);
+  if (!match) return undefined;
+  return (match[1] as string).replace(ENTITY, (_all, name: string) =>
+    name.startsWith('#') ? String.fromCodePoint(name[1] === 'x' ? parseInt(name.slice(2), 16) : Number(name.slice(1))) : (NAMED[name] as string),
+  );
+}
