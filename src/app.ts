@@ -7,7 +7,7 @@ import { errorHandler } from './errors.js';
 import { createHasher, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { createMessageService, type ServicePolicy } from './sms/service.js';
-import { smsRouter } from './sms/route.js';
+import { addSmsRoutes } from './sms/route.js';
 import type { Store } from './store/types.js';
 
 /** Everything the app is built from; tests pass their own clock, store and logger. */
@@ -33,30 +33,21 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.use((req, res, next) => {
-    if (req.path !== '/sms') return next();
-    const end = metrics.webhookSeconds.startTimer();
-    res.on('finish', () => end({ status: String(res.statusCode) }));
-    next();
-  });
-
-  app.use(
-    smsRouter({
-      service: createMessageService(store, deps.clock, deps.policy),
-      logger,
-      metrics,
-      hash: createHasher(deps.logHashKey),
-      signature: {
-        tokens: deps.tokens,
-        publicBaseUrl: deps.publicBaseUrl,
-        onPreviousToken: () => {
-          metrics.previousTokenUses.inc();
-          logger.warn('request accepted with TWILIO_AUTH_TOKEN_PREVIOUS: Twilio still signs with the old token');
-        },
-        onFailure: (reason) => metrics.signatureFailures.inc({ reason }),
+  addSmsRoutes(app, {
+    service: createMessageService(store, deps.clock, deps.policy),
+    logger,
+    metrics,
+    hash: createHasher(deps.logHashKey),
+    signature: {
+      tokens: deps.tokens,
+      publicBaseUrl: deps.publicBaseUrl,
+      onPreviousToken: () => {
+        metrics.previousTokenUses.inc();
+        logger.warn('request accepted with TWILIO_AUTH_TOKEN_PREVIOUS: Twilio still signs with the old token');
       },
-    }),
-  );
+      onFailure: (reason) => metrics.signatureFailures.inc({ reason }),
+    },
+  });
 
   app.get('/healthz', async (_req, res) => {
     try {

@@ -46,7 +46,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const store = openSqliteStore(config.databasePath);
+  const store = openSqliteStore(config.databasePath, {
+    backgroundCheckpoint: { onError: (message) => logger.error({ err: { message } }, 'WAL checkpoint failed') },
+  });
   if (config.demo) await seedDemo(store, logger);
 
   let baseUrl = config.publicBaseUrl ?? '';

@@ -1,10 +1,12 @@
 // The webhook through real HTTP with real Twilio signatures: one canonical valid case and the
 // failures derived from it. Each case checks what must happen and what must not (no data in the
 // body, nothing recorded).
+import { request } from 'node:http';
+import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { citizen } from './helpers/citizens.js';
-import { PUBLIC_BASE, startTestServer, type SmsOptions, type TestServer } from './helpers/server.js';
-import { signForm } from '../src/sms/signing.js';
+import { PUBLIC_BASE, TOKEN, startTestServer, type SmsOptions, type TestServer } from './helpers/server.js';
+import { inboundParams, signForm } from '../src/sms/signing.js';
 
 const OWNER = citizen(); // 001099054321, +84912345678, Nguyễn Văn Thử
 const CHILD = citizen({ idNumber: '001212000777', fullName: 'Nguyễn Thị Con', sex: 'F', dateOfBirth: '2012-01-02', cardIssuedOn: null });
@@ -130,6 +132,65 @@ describe('HTTP edges', () => {
     const { body, signature } = signForm('t', `${PUBLIC_BASE}/sms`, params);
     const res = await s.post('/sms', { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
     expect(res.status).toBe(413);
+  });
+
+  it.each([
+    ['a Latin-1 charset', 'application/x-www-form-urlencoded; charset=iso-8859-1'],
+    ['no content type', ''],
+  ])('refuses a form with %s with 415', async (_name, type) => {
+    const { body, signature } = signForm(TOKEN, `${PUBLIC_BASE}/sms`, { From: '+84912345678', Body: 'TT 001099054321', MessageSid: 'SMcs' });
+    const headers: Record<string, string> = { 'x-twilio-signature': signature };
+    if (type) headers['content-type'] = type;
+    const before = await auditCount();
+    const res = await s.post('/sms', { body, headers });
+    expect(res.status).toBe(415);
+    expect(await auditCount()).toBe(before);
+  });
+
+  it('accepts an explicit UTF-8 charset', async () => {
+    const { body, signature } = signForm(TOKEN, `${PUBLIC_BASE}/sms`, inboundParams('+84912345678', 'TT 001099054321', { MessageSid: 'SMutf' }));
+    const res = await s.post('/sms', {
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset="UTF-8"', 'x-twilio-signature': signature },
+    });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Nguyen Van Thu');
+  });
+
+  it('refuses a chunked body (no Content-Length) that grows over 64 KiB with 413', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${s.url}/sms`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'x' },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 10; i++) req.write(`Body=${'x'.repeat(10_000)}&`);
+      req.end();
+    });
+    expect(status).toBe(413);
+  });
+
+  it('refuses a compressed body with 415', async () => {
+    const res = await s.post('/sms', {
+      body: 'x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip', 'x-twilio-signature': 'x' },
+    });
+    expect(res.status).toBe(415);
+  });
+
+  it('refuses a field sent twice, signed or not, with 400 and records nothing', async () => {
+    const url = `${PUBLIC_BASE}/sms`;
+    const body = 'From=%2B84912345678&From=%2B84987654321&Body=TT+001099054321&MessageSid=SMdup';
+    const signature = twilio.getExpectedTwilioSignature(TOKEN, url, { From: ['+84912345678', '+84987654321'], Body: 'TT 001099054321', MessageSid: 'SMdup' });
+    const before = await auditCount();
+    const res = await s.post('/sms', { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
+    expect(res.status).toBe(400);
+    expect(res.text).not.toContain('Nguyen');
+    expect(await auditCount()).toBe(before);
   });
 
   it.each([

@@ -1,7 +1,7 @@
 /**
  * `POST /sms`, the Twilio webhook: form, signature, then the message service. Thin on purpose.
  */
-import { Router, type Request } from 'express';
+import type { Express, Request, RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import { HttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -27,11 +27,19 @@ function field(req: Request, name: string): string | undefined {
   return value;
 }
 
-/** The webhook router. */
-export function smsRouter(deps: SmsRouteDeps): Router {
+/**
+ * Adds `POST /sms` (and 405 for other methods) to the app. Registered on the app itself, not a
+ * nested router: each Express layer costs CPU on every request of the hot path.
+ */
+export function addSmsRoutes(app: Express, deps: SmsRouteDeps): void {
   const { service, logger, metrics, hash } = deps;
-  const router = Router();
-  router.post('/sms', ...formBody(), verifyTwilioSignature(deps.signature), async (req, res) => {
+  // Times every answer, 4xx from the form or signature checks included.
+  const timed: RequestHandler = (_req, res, next) => {
+    const end = metrics.webhookSeconds.startTimer();
+    res.once('finish', () => end({ status: String(res.statusCode) }));
+    next();
+  };
+  app.post('/sms', timed, formBody(), verifyTwilioSignature(deps.signature), async (req, res) => {
     const started = process.hrtime.bigint();
     const from = field(req, 'From')?.trim();
     if (!from) throw new HttpError(400, 'Missing From');
@@ -59,8 +67,7 @@ export function smsRouter(deps: SmsRouteDeps): Router {
       'sms',
     );
   });
-  router.all('/sms', (_req, res) => {
+  app.all('/sms', (_req, res) => {
     res.status(405).set('Allow', 'POST').type('text/plain').send('Method not allowed');
   });
-  return router;
 }

@@ -3,6 +3,7 @@
  * (`PUBLIC_BASE_URL` + path and query, never the Host header or protocol seen here, which a proxy
  * changes) and every POST parameter, whatever their names.
  */
+import { timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
 import type { RequestHandler } from 'express';
 import { HttpError } from '../errors.js';
@@ -19,6 +20,19 @@ export interface SignatureOptions {
   onFailure?: (reason: 'missing' | 'invalid') => void;
 }
 
+/**
+ * Whether `signature` is Twilio's signature of `url` and `params` under `token`. The common case,
+ * a signature over exactly the configured URL, costs one HMAC; only a mismatch goes on to
+ * `twilio.validateRequest`, which also tries the URL with and without its port and normalised
+ * (up to six HMACs and two URL parses, about 5 µs more per request).
+ */
+export function isTwilioSignature(token: string, signature: string, url: string, params: Record<string, unknown>): boolean {
+  const expected = Buffer.from(twilio.getExpectedTwilioSignature(token, url, params));
+  const given = Buffer.from(signature);
+  if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+  return twilio.validateRequest(token, signature, url, params);
+}
+
 /** Express middleware: 400 without a signature, 403 with a wrong one; passes valid requests on. */
 export function verifyTwilioSignature(options: SignatureOptions): RequestHandler {
   const { tokens, publicBaseUrl, onPreviousToken, onFailure } = options;
@@ -30,8 +44,8 @@ export function verifyTwilioSignature(options: SignatureOptions): RequestHandler
     }
     const url = publicBaseUrl() + req.originalUrl;
     const params = (req.body ?? {}) as Record<string, unknown>;
-    if (twilio.validateRequest(tokens.current, signature, url, params)) return next();
-    if (tokens.previous && twilio.validateRequest(tokens.previous, signature, url, params)) {
+    if (isTwilioSignature(tokens.current, signature, url, params)) return next();
+    if (tokens.previous && isTwilioSignature(tokens.previous, signature, url, params)) {
       onPreviousToken?.();
       return next();
     }

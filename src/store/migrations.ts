@@ -54,6 +54,19 @@ export const MIGRATIONS: readonly string[] = [
 
    CREATE TABLE opt_outs (sender TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE TABLE sender_locks (sender TEXT PRIMARY KEY, until INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;`,
+
+  // 3: replies keyed by their audit row rather than by MessageSid. MessageSids are random, so a
+  // second index on them cost a random b-tree page per message in every commit (about 15 µs); the
+  // audit row's id only grows. Redelivery finds the reply through audit_log's MessageSid index.
+  `CREATE TABLE message_replies_by_audit (
+     audit_id INTEGER PRIMARY KEY, -- audit_log.id (no foreign key: a check per insert; pruning removes both)
+     at INTEGER NOT NULL,
+     twiml TEXT NOT NULL
+   );
+   INSERT INTO message_replies_by_audit (audit_id, at, twiml)
+     SELECT a.id, r.at, r.twiml FROM message_replies r JOIN audit_log a ON a.message_sid = r.message_sid ORDER BY a.id;
+   DROP TABLE message_replies;
+   ALTER TABLE message_replies_by_audit RENAME TO message_replies;`,
 ];
 
 /** The schema version this code expects. */

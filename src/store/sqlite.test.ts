@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditEntry, citizen } from '../../test/helpers/citizens.js';
-import { SCHEMA_VERSION } from './migrations.js';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { openSqliteStore, type SqliteStore } from './sqlite.js';
 import type { AuditEntry } from './types.js';
 
@@ -32,6 +33,25 @@ describe('schema', () => {
     await store.close();
     store = openSqliteStore(file);
     expect(await store.migrationsCurrent()).toBe(true);
+  });
+
+  it('migration 3 keeps the cached replies of a version-2 database, now found through the audit row', async () => {
+    await store.close();
+    rmSync(file);
+    const db = new Database(file);
+    db.transaction(() => {
+      for (const sql of MIGRATIONS.slice(0, 2)) db.exec(sql);
+      db.prepare(`INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments)
+        VALUES (?, 'SMold', '+84912345678', 'TT', '001099054321', 'served', 1)`).run(T0);
+      db.prepare(`INSERT INTO message_replies (message_sid, at, twiml) VALUES ('SMold', ?, '<Response>old</Response>')`).run(T0);
+      db.pragma('user_version = 2');
+    })();
+    db.close();
+    store = openSqliteStore(file);
+    expect(await store.migrationsCurrent()).toBe(true);
+    expect(await store.findReply('SMold', T0)).toBe('<Response>old</Response>');
+    expect(await store.findReply('SMold', T0 + 1)).toBeUndefined(); // older than the window asked for
+    expect(await store.findReply('SMother', T0)).toBeUndefined();
   });
 
   it('refuses a database written by a newer program', async () => {

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Citizen } from '../citizens/types.js';
 import type { AccessEntry, LookupCommand, Outcome } from '../sms/types.js';
+import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { AUDIT_NO_DELETE_TRIGGER, SCHEMA_VERSION, migrate } from './migrations.js';
 import { beginSeed, toCitizen, UPSERT_CITIZEN, type CitizenRow } from './sqliteCitizens.js';
 import {
@@ -46,7 +47,15 @@ function toAuditEntry(r: AuditRow): AuditEntry {
 export interface SqliteStoreOptions {
   /** Open without creating or migrating (for read-only admin use). Default false. */
   readonly?: boolean;
+  /**
+   * Checkpoint the WAL on a worker thread instead of in the commits of this connection (the
+   * server's choice). This connection then checkpoints only if the WAL passes 10,000 pages.
+   */
+  backgroundCheckpoint?: CheckpointerOptions;
 }
+
+/** WAL pages after which a commit checkpoints when a background checkpointer runs (40 MiB). */
+const SAFETY_AUTOCHECKPOINT_PAGES = 10_000;
 
 /** Opens (creating when missing) the database file and brings its schema up to date. */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -59,13 +68,20 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db.pragma('foreign_keys = ON');
     migrate(db);
   }
-  return new SqliteStore(db, path);
+  const store = new SqliteStore(db, path);
+  if (options.backgroundCheckpoint && !options.readonly && path !== ':memory:') {
+    db.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
+    store.checkpointer = startCheckpointer(path, options.backgroundCheckpoint);
+  }
+  return store;
 }
 
 /** {@link Store} over one better-sqlite3 connection. */
 export class SqliteStore implements Store {
   private readonly stmt;
   private recordsSincePrune = 0;
+  /** The background checkpointer, when one runs; stopped by {@link close}. */
+  checkpointer: Checkpointer | undefined;
   /** Messages waiting for the next group commit. */
   private pending: { record: MessageRecord; resolve: (r: { duplicateOf?: string }) => void; reject: (e: unknown) => void }[] = [];
 
@@ -80,14 +96,15 @@ export class SqliteStore implements Store {
       upsertCitizen: p(UPSERT_CITIZEN),
       countCitizens: p(`SELECT count(*) AS n FROM citizens`).pluck(),
       countAudit: p(`SELECT count(*) AS n FROM audit_log`).pluck(),
-      findReply: p(`SELECT twiml FROM message_replies WHERE message_sid = ? AND at >= ?`).pluck(),
+      findReply: p(`SELECT r.twiml FROM audit_log a JOIN message_replies r ON r.audit_id = a.id
+        WHERE a.message_sid = ? AND r.at >= ?`).pluck(),
       insertAudit: p(`INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments)
         VALUES (@at, @messageSid, @sender, @command, @targetId, @outcome, @segments)
         ON CONFLICT (message_sid) DO NOTHING`),
-      insertReply: p(`INSERT OR REPLACE INTO message_replies (message_sid, at, twiml) VALUES (?, ?, ?)`),
-      anyReply: p(`SELECT twiml FROM message_replies WHERE message_sid = ?`).pluck(),
-      pruneReplies: p(`DELETE FROM message_replies WHERE rowid IN
-        (SELECT rowid FROM message_replies ORDER BY rowid LIMIT 2000) AND at < ?`),
+      insertReply: p(`INSERT INTO message_replies (audit_id, at, twiml) VALUES (?, ?, ?)`),
+      anyReply: p(`SELECT r.twiml FROM audit_log a JOIN message_replies r ON r.audit_id = a.id WHERE a.message_sid = ?`).pluck(),
+      pruneReplies: p(`DELETE FROM message_replies WHERE audit_id IN
+        (SELECT audit_id FROM message_replies ORDER BY audit_id LIMIT 2000) AND at < ?`),
       upsertLock: p(`INSERT INTO sender_locks (sender, until, at) VALUES (?, ?, ?)
         ON CONFLICT (sender) DO UPDATE SET until = max(until, excluded.until), at = excluded.at`),
       lockedUntil: p(`SELECT until FROM sender_locks WHERE sender = ? AND until > ?`).pluck(),
@@ -95,8 +112,6 @@ export class SqliteStore implements Store {
       isOptedOut: p(`SELECT 1 FROM opt_outs WHERE sender = ?`).pluck(),
       optOut: p(`INSERT INTO opt_outs (sender, at) VALUES (?, ?) ON CONFLICT (sender) DO UPDATE SET at = excluded.at`),
       optIn: p(`DELETE FROM opt_outs WHERE sender = ?`),
-      recentLookups: p(`SELECT at FROM audit_log INDEXED BY audit_log_sender_lookups
-        WHERE sender = ? AND outcome IN ('served', 'refused') AND at >= ? ORDER BY at DESC LIMIT ?`).pluck(),
       countFailures: p(`SELECT count(*) FROM audit_log INDEXED BY audit_log_sender_lookups
         WHERE sender = ? AND outcome IN ('served', 'refused') AND outcome = 'refused' AND at >= ?`).pluck(),
       history: p(`SELECT at, command, outcome, sender FROM audit_log INDEXED BY audit_log_target
@@ -106,6 +121,7 @@ export class SqliteStore implements Store {
         WHERE target_id = ? ORDER BY at, id`),
       pruneRange: p(`SELECT count(*) AS removed, min(at) AS oldest, max(at) AS newest FROM audit_log WHERE at < ?`),
       pruneAudit: p(`DELETE FROM audit_log WHERE at < ?`),
+      pruneAuditReplies: p(`DELETE FROM message_replies WHERE audit_id IN (SELECT id FROM audit_log WHERE at < ?)`),
     };
   }
 
@@ -162,9 +178,9 @@ export class SqliteStore implements Store {
     const { db, stmt } = this;
     return db.transaction(() =>
       records.map(({ audit, twiml, lockUntil }): { duplicateOf?: string } => {
-        const inserted = stmt.insertAudit.run(audit).changes === 1;
-        if (!inserted) return { duplicateOf: (stmt.anyReply.get(audit.messageSid) as string | undefined) ?? '' };
-        stmt.insertReply.run(audit.messageSid, audit.at, twiml);
+        const { changes, lastInsertRowid } = stmt.insertAudit.run(audit);
+        if (changes !== 1) return { duplicateOf: (stmt.anyReply.get(audit.messageSid) as string | undefined) ?? '' };
+        stmt.insertReply.run(lastInsertRowid, audit.at, twiml);
         if (lockUntil !== undefined) stmt.upsertLock.run(audit.sender, lockUntil, audit.at);
         return {};
       }),
@@ -189,8 +205,24 @@ export class SqliteStore implements Store {
     return until;
   }
 
+  /** One statement per limit: with `LIMIT ?` SQLite took 5 µs instead of 1.4 µs for this query. */
+  private readonly recentLookupsStmts = new Map<number, Database.Statement>();
+
+  private recentLookupsStmt(limit: number): Database.Statement {
+    let stmt = this.recentLookupsStmts.get(limit);
+    if (!stmt) {
+      if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`bad limit: ${limit}`);
+      stmt = this.db
+        .prepare(`SELECT at FROM audit_log INDEXED BY audit_log_sender_lookups
+          WHERE sender = ? AND outcome IN ('served', 'refused') AND at >= ? ORDER BY at DESC LIMIT ${limit}`)
+        .pluck();
+      this.recentLookupsStmts.set(limit, stmt);
+    }
+    return stmt;
+  }
+
   async recentLookups(sender: string, since: number, limit: number): Promise<number[]> {
-    const stored = this.stmt.recentLookups.all(sender, since, limit) as number[];
+    const stored = this.recentLookupsStmt(limit).all(sender, since) as number[];
     const queued = this.pendingLookups(sender, since, (o) => o === 'served' || o === 'refused');
     if (queued.length === 0) return stored;
     return [...queued, ...stored].sort((a, b) => b - a).slice(0, limit);
@@ -236,6 +268,7 @@ export class SqliteStore implements Store {
       const range = stmt.pruneRange.get(before) as { removed: number; oldest: number | null; newest: number | null };
       if (range.removed > 0) {
         db.exec('DROP TRIGGER audit_log_no_delete');
+        stmt.pruneAuditReplies.run(before);
         stmt.pruneAudit.run(before);
         db.exec(AUDIT_NO_DELETE_TRIGGER);
       }
@@ -279,6 +312,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.flush();
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
     if (this.db.open) this.db.close();
   }
 }

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { auditEntry } from '../../test/helpers/citizens.js';
+import { startCheckpointer, type CheckpointResult } from './checkpointer.js';
+import { openSqliteStore } from './sqlite.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('background checkpointer', () => {
+  it('copies the committed WAL into the database file off the main thread', async () => {
+    const file = join(dir, 'c.db');
+    const seen: CheckpointResult[] = [];
+    const errors: string[] = [];
+    let allCopied!: () => void;
+    const copied = new Promise<void>((resolve) => (allCopied = resolve));
+    const store = openSqliteStore(file, {
+      backgroundCheckpoint: {
+        intervalMs: 10,
+        onCheckpoint: (r) => {
+          seen.push(r);
+          if (r.checkpointed === r.log) allCopied();
+        },
+        onError: (m) => errors.push(m),
+      },
+    });
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+    const sizeBefore = statSync(file).size;
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => store.recordMessage({ audit: auditEntry({ messageSid: `SM${i}`, at: i }), twiml: 'x'.repeat(500) })),
+    );
+    await copied;
+    expect(seen.length).toBeGreaterThan(0);
+    expect(statSync(file).size).toBeGreaterThan(sizeBefore); // the pages reached the database file
+    await store.close();
+    expect(errors).toEqual([]);
+    const reopened = openSqliteStore(file);
+    expect((await reopened.counts()).auditLog).toBe(200);
+    await reopened.close();
+  });
+
+  it('reports a database it cannot open, and stops', async () => {
+    const errors: string[] = [];
+    let failed!: () => void;
+    const reported = new Promise<void>((resolve) => (failed = resolve));
+    const checkpointer = startCheckpointer(join(dir, 'missing.db'), {
+      intervalMs: 10,
+      onError: (m) => {
+        errors.push(m);
+        if (m === 'checkpoint worker stopped') failed();
+      },
+    });
+    await reported;
+    expect(errors[0]).toMatch(/^cannot open the database: /);
+    expect(errors).toHaveLength(2);
+    await checkpointer.stop();
+  });
+
+  it('is not started for a store opened without it (the command-line tools)', async () => {
+    const store = openSqliteStore(join(dir, 'd.db'));
+    expect(store.checkpointer).toBeUndefined();
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await store.close();
+  });
+});
