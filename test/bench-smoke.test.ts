@@ -3,6 +3,7 @@
 // (seeding both ways, both servers under load, every reply checked); it asserts nothing about
 // speed, which a CI machine cannot judge.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -50,5 +51,17 @@ describe('npm run bench (smoke)', () => {
     expect(count(checked?.[2])).toBeGreaterThan(0);
     expect(count(checked?.[3])).toBeGreaterThanOrEqual(count(checked?.[1]));
     expect(r.stdout).toMatch(/^verification: OK$/m);
+  });
+});
+
+describe('the benchmark measures what npm start runs', () => {
+  it('starts the server with the same Node flags as `npm start` and the systemd unit', async () => {
+    const { SERVER_NODE_FLAGS } = await import('../bench/server-flags.js');
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    const unit = readFileSync(join(ROOT, 'docs', 'deploy.md'), 'utf8');
+    const flags = SERVER_NODE_FLAGS.join(' ');
+    expect(flags).toMatch(/--max-old-space-size=\d+/);
+    expect(pkg.scripts.start).toContain(`node ${flags} dist/src/server.js`);
+    expect(unit).toContain(`ExecStart=/usr/bin/node ${flags} dist/src/server.js`);
   });
 });
