@@ -10,13 +10,13 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import type { RequestHandler } from 'express';
+import type { Request, Response } from 'express';
 import { HttpError } from '../errors.js';
 
 /** A parsed form: one string per field, or every value in order when a field repeats. */
 export type Form = Record<string, string | string[]>;
 
-/** Limits of {@link formBody}. */
+/** Limits of {@link readForm}. */
 export interface FormLimits {
   /** Largest body in bytes (413 above). Default 64 KiB. */
   maxBytes?: number;
@@ -105,29 +105,20 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   });
 }
 
-/** Express middleware: refuses anything but a UTF-8 form (415), then sets `req.body` to the {@link Form}. */
-export function formBody(limits: FormLimits = {}): RequestHandler {
-  const maxBytes = limits.maxBytes ?? 64 * 1024;
-  const maxFields = limits.maxFields ?? 1000;
-  return (req, res, next) => {
-    const problem = contentTypeProblem(req.headers['content-type']);
-    if (problem) return next(new HttpError(415, problem));
-    const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return next(new HttpError(415, 'Unsupported content encoding'));
-    readBody(req, maxBytes).then(
-      (raw) => {
-        try {
-          req.body = parseForm(raw, maxFields);
-        } catch (err) {
-          return next(err);
-        }
-        next();
-      },
-      (err: unknown) => {
-        // Do not read the rest of an oversized upload: answer, then close the connection.
-        if (err instanceof HttpError && err.status === 413) res.setHeader('Connection', 'close');
-        next(err);
-      },
-    );
-  };
+/**
+ * Reads the request's form: 415 for anything but a UTF-8 form, 413 over the limits, 400 for a bad
+ * body (all as {@link HttpError}). After a 413 the response closes the connection, so the rest of
+ * an oversized upload is not read.
+ */
+export async function readForm(req: Request, res: Response, limits: FormLimits = {}): Promise<Form> {
+  const problem = contentTypeProblem(req.headers['content-type']);
+  if (problem) throw new HttpError(415, problem);
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') throw new HttpError(415, 'Unsupported content encoding');
+  try {
+    return parseForm(await readBody(req, limits.maxBytes ?? 64 * 1024), limits.maxFields ?? 1000);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 413) res.setHeader('Connection', 'close');
+    throw err;
+  }
 }

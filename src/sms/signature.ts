@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
-import type { RequestHandler } from 'express';
+import type { Request } from 'express';
 import { HttpError } from '../errors.js';
 
 /** What the signature check needs. */
@@ -33,23 +33,23 @@ export function isTwilioSignature(token: string, signature: string, url: string,
   return twilio.validateRequest(token, signature, url, params);
 }
 
-/** Express middleware: 400 without a signature, 403 with a wrong one; passes valid requests on. */
-export function verifyTwilioSignature(options: SignatureOptions): RequestHandler {
+/**
+ * Checks the request's `X-Twilio-Signature` over the public URL and the parsed form: throws
+ * {@link HttpError} 400 without a signature and 403 with a wrong one.
+ */
+export function checkTwilioSignature(options: SignatureOptions, req: Request, params: Record<string, unknown>): void {
   const { tokens, publicBaseUrl, onPreviousToken, onFailure } = options;
-  return (req, _res, next) => {
-    const signature = req.header('x-twilio-signature');
-    if (!signature) {
-      onFailure?.('missing');
-      return next(new HttpError(400, 'Missing X-Twilio-Signature'));
-    }
-    const url = publicBaseUrl() + req.originalUrl;
-    const params = (req.body ?? {}) as Record<string, unknown>;
-    if (isTwilioSignature(tokens.current, signature, url, params)) return next();
-    if (tokens.previous && isTwilioSignature(tokens.previous, signature, url, params)) {
-      onPreviousToken?.();
-      return next();
-    }
-    onFailure?.('invalid');
-    return next(new HttpError(403, 'Forbidden'));
-  };
+  const signature = req.header('x-twilio-signature');
+  if (!signature) {
+    onFailure?.('missing');
+    throw new HttpError(400, 'Missing X-Twilio-Signature');
+  }
+  const url = publicBaseUrl() + req.originalUrl;
+  if (isTwilioSignature(tokens.current, signature, url, params)) return;
+  if (tokens.previous && isTwilioSignature(tokens.previous, signature, url, params)) {
+    onPreviousToken?.();
+    return;
+  }
+  onFailure?.('invalid');
+  throw new HttpError(403, 'Forbidden');
 }

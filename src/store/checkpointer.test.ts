@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditEntry } from '../../test/helpers/citizens.js';
+import { PROJECT_ROOT } from '../paths.js';
 import { startCheckpointer, type CheckpointResult } from './checkpointer.js';
 import { openSqliteStore } from './sqlite.js';
 
@@ -59,6 +61,21 @@ describe('background checkpointer', () => {
     expect(errors[0]).toMatch(/^cannot open the database: /);
     expect(errors).toHaveLength(2);
     await checkpointer.stop();
+  });
+
+  it('keeps the process alive until it has stopped, so the code after close() runs', () => {
+    // The worker is unreferenced while it runs; if stop() left it so, a process whose only work
+    // left is awaiting close() would exit before the next line (seen: a lost "stopped" log line).
+    const script = `
+      const { openSqliteStore } = await import(${JSON.stringify(join(PROJECT_ROOT, 'dist', 'src', 'store', 'sqlite.js'))});
+      const store = openSqliteStore(${JSON.stringify(join(dir, 'e.db'))}, { backgroundCheckpoint: { intervalMs: 5 } });
+      await store.recordMessage({ audit: { at: 1, messageSid: 'SM1', sender: '+84912345678', command: 'TT', targetId: null, outcome: 'help', segments: 0 }, twiml: 'x' });
+      await store.close();
+      process.stdout.write('after close');`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('after close');
+    expect(run.status).toBe(0);
   });
 
   it('is not started for a store opened without it (the command-line tools)', async () => {

@@ -89,6 +89,9 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
     async stop() {
       if (stopping) return exited;
       stopping = true;
+      // Unreferenced while it runs (it must not keep a finished process alive); referenced while
+      // it stops, or the process could end before the last checkpoint and the caller's next step.
+      worker.ref();
       worker.postMessage('stop');
       return exited;
     },
