@@ -40,7 +40,6 @@ export function addSmsRoutes(app: Express, deps: SmsRouteDeps): void {
     res.once('finish', () => metrics.webhookSeconds.observe({ status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9));
     const form = await readForm(req, res);
     checkTwilioSignature(deps.signature, req, form);
-    req.body = form;
     const from = field(form, 'From')?.trim();
     if (!from) throw new HttpError(400, 'Missing From');
     const messageSid = field(form, 'MessageSid') ?? field(form, 'SmsMessageSid') ?? field(form, 'SmsSid');

@@ -148,6 +148,8 @@ describe('audit log', () => {
     const result = await store.pruneAudit(T0 - 365 * 86_400_000);
     expect(result).toMatchObject({ removed: 1, oldest: T0 - 400 * 86_400_000 });
     expect((await store.counts()).auditLog).toBe(1);
+    // The pruned row's cached reply went with it; the kept one's stayed.
+    expect(store.db.prepare('SELECT twiml FROM message_replies').pluck().all()).toEqual(['y']);
     expect(() => store.db.exec(`DELETE FROM audit_log`)).toThrow(/append-only/);
     expect(await store.pruneAudit(T0 - 365 * 86_400_000)).toEqual({ removed: 0 });
   });
