@@ -42,7 +42,7 @@ import { normalizeVietnameseMobile } from '../src/citizens/phone.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
 import { inboundParams, signForm } from '../src/sms/signing.js';
 import { BARE_TWIML } from './bare-twiml.js';
-import { topSelfTime } from './cpu-profile.js';
+import { selfTimeByArea, topSelfTime } from './cpu-profile.js';
 import { SERVER_NODE_FLAGS } from './server-flags.js';
 
 const USAGE =
@@ -589,7 +589,7 @@ interface WebhookResult {
   servedInAudit: number;
   otherInAudit: number;
   problems: string[];
-  profile: (ReturnType<typeof topSelfTime> & { file: string }) | undefined;
+  profile: (ReturnType<typeof topSelfTime> & { file: string; areas: ReturnType<typeof selfTimeByArea> }) | undefined;
 }
 
 /** Starts both servers and drives them A B A B; checks every reply and the audit log. */
@@ -682,7 +682,7 @@ async function runWebhook(dir: string, options: Options, projectDb: string, serv
   let profile: WebhookResult['profile'];
   if (options.cpuProf) {
     const file = readdirSync(options.cpuProf).find((f) => f.endsWith('.cpuprofile'));
-    if (file) profile = { ...topSelfTime(join(options.cpuProf, file), 20), file: join(options.cpuProf, file) };
+    if (file) profile = { ...topSelfTime(join(options.cpuProf, file), 20), areas: selfTimeByArea(join(options.cpuProf, file)), file: join(options.cpuProf, file) };
     else problems.push(`no CPU profile was written to ${options.cpuProf}`);
   }
 
@@ -789,6 +789,8 @@ function report(environment: Environment, options: Options, seeding: SeedingResu
           2,
         ),
       );
+      out.push('', 'the same busy time by area:');
+      out.push(table([['area', 'ms', '% busy'], ...profile.areas.map((a) => [a.area, fmtInt(a.ms), fmt(a.share * 100, 1)])], 1));
     }
   }
   return out.join('\n');
