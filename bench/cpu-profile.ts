@@ -31,18 +31,22 @@ function shorten(url: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
+/** Each node of the profile in `file` with its self time in microseconds (the sum of its samples). */
+function nodeSelfTimes(file: string): { node: ProfileNode; us: number }[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const perNode = new Map<number, number>();
+  profile.samples.forEach((id, i) => perNode.set(id, (perNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  return profile.nodes.map((node) => ({ node, us: perNode.get(node.id) ?? 0 }));
+}
+
 /**
  * The `top` functions of a profile by self time; `share` is of the busy time (all samples but
  * `(idle)`, the event loop waiting).
  */
 export function topSelfTime(file: string, top = 15): { totalMs: number; busyMs: number; functions: SelfTime[] } {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const perNode = new Map<number, number>();
-  profile.samples.forEach((id, i) => perNode.set(id, (perNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const perFunction = new Map<string, SelfTime>();
   let total = 0;
-  for (const node of profile.nodes) {
-    const us = perNode.get(node.id) ?? 0;
+  for (const { node, us } of nodeSelfTimes(file)) {
     total += us;
     const { functionName, url, lineNumber } = node.callFrame;
     const name = functionName || '(anonymous)';
@@ -81,13 +85,9 @@ const AREAS: readonly { area: string; matches: (name: string, url: string) => bo
 
 /** A profile's busy time summed by area (garbage collection, SQLite, HTTP and Express, ...), largest first. */
 export function selfTimeByArea(file: string): { area: string; ms: number; share: number }[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const perNode = new Map<number, number>();
-  profile.samples.forEach((id, i) => perNode.set(id, (perNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const perArea = new Map<string, number>();
   let busy = 0;
-  for (const node of profile.nodes) {
-    const us = perNode.get(node.id) ?? 0;
+  for (const { node, us } of nodeSelfTimes(file)) {
     const { functionName, url } = node.callFrame;
     if (us === 0 || functionName === '(idle)') continue;
     busy += us;
