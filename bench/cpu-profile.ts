@@ -68,18 +68,32 @@ export function topSelfTime(file: string, top = 15): { totalMs: number; busyMs: 
 /** Where a sampled function belongs, for {@link selfTimeByArea}: the first rule that matches. */
 const AREAS: readonly { area: string; matches: (name: string, url: string) => boolean }[] = [
   { area: 'garbage collection', matches: (name) => name === '(garbage collector)' },
-  { area: 'SQLite (better-sqlite3, src/store)', matches: (_n, url) => url.includes('node_modules/better-sqlite3/') || url.includes('/src/store/') },
-  { area: 'signature and sender key (twilio, HMAC)', matches: (name, url) => url.includes('node_modules/twilio/') || url.startsWith('node:internal/crypto') || name === 'Hmac' },
+  {
+    area: 'SQLite (better-sqlite3, src/store)',
+    matches: (_n, url) => url.includes('node_modules/better-sqlite3/') || url.includes('/src/store/'),
+  },
+  {
+    area: 'signature and sender key (twilio, HMAC)',
+    matches: (name, url) => url.includes('node_modules/twilio/') || url.startsWith('node:internal/crypto') || name === 'Hmac',
+  },
   {
     area: 'HTTP and Express (node:http, sockets, express, router)',
     matches: (name, url) =>
-      /node_modules\/(express|router|parseurl|finalhandler|on-finished|content-type|mime-types|mime-db|send|encodeurl|escape-html|depd|debug|ms|statuses|vary)\//.test(url) ||
-      /^node:(_http|net|internal\/streams|internal\/stream_base_commons|events|internal\/http|internal\/url|buffer|internal\/buffer)/.test(url) ||
+      /node_modules\/(express|router|parseurl|finalhandler|on-finished|content-type|mime-types|mime-db|send|encodeurl|escape-html|depd|debug|ms|statuses|vary)\//.test(
+        url,
+      ) ||
+      /^node:(_http|net|internal\/streams|internal\/stream_base_commons|events|internal\/http|internal\/url|buffer|internal\/buffer)/.test(
+        url,
+      ) ||
       ['writev', 'writeString', 'writeBuffer', 'writeUtf8String', 'writeLatin1String'].includes(name),
   },
   {
     area: 'webhook code: form, parsing, rendering, logs, metrics',
-    matches: (_n, url) => url.includes('/src/') || url.includes('node_modules/pino') || url.includes('node_modules/prom-client/') || url.includes('node_modules/sonic-boom/'),
+    matches: (_n, url) =>
+      url.includes('/src/') ||
+      url.includes('node_modules/pino') ||
+      url.includes('node_modules/prom-client/') ||
+      url.includes('node_modules/sonic-boom/'),
   },
 ];
 
@@ -94,7 +108,5 @@ export function selfTimeByArea(file: string): { area: string; ms: number; share:
     const area = AREAS.find((a) => a.matches(functionName, url))?.area ?? 'other (Node internals, V8, start-up)';
     perArea.set(area, (perArea.get(area) ?? 0) + us);
   }
-  return [...perArea]
-    .map(([area, us]) => ({ area, ms: us / 1000, share: busy > 0 ? us / busy : 0 }))
-    .sort((a, b) => b.ms - a.ms);
+  return [...perArea].map(([area, us]) => ({ area, ms: us / 1000, share: busy > 0 ? us / busy : 0 })).sort((a, b) => b.ms - a.ms);
 }

@@ -177,7 +177,14 @@ interface Finished {
 }
 
 /** Runs `node [nodeArgs] script args`, output to files in `dir`, bounded by `timeoutMs`. */
-function runNode(dir: string, name: string, nodeArgs: string[], args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Finished> {
+function runNode(
+  dir: string,
+  name: string,
+  nodeArgs: string[],
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<Finished> {
   const outFile = join(dir, `${name}.stdout`);
   const errFile = join(dir, `${name}.stderr`);
   const out = openSync(outFile, 'w');
@@ -499,7 +506,12 @@ const padEnd = (s: string, width: number) => (s.length >= width ? s : s + ' '.re
 function table(rows: string[][], alignLeft = 1): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   return rows
-    .map((r) => r.map((cell, c) => (c < alignLeft ? padEnd(cell, widths[c] ?? 0) : pad(cell, widths[c] ?? 0))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((cell, c) => (c < alignLeft ? padEnd(cell, widths[c] ?? 0) : pad(cell, widths[c] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -664,25 +676,33 @@ async function runWebhook(dir: string, options: Options, projectDb: string, serv
   const problems: string[] = [];
   for (const r of loadRounds) {
     const expected = r.side === 'project' ? 'real lookups' : 'the fixed reply';
-    if (r.wrong > 0) problems.push(`${r.side} ${r.label}: ${r.wrong} replies that were not ${expected}, e.g. ${r.wrongSamples.join(' | ')}`);
+    if (r.wrong > 0)
+      problems.push(`${r.side} ${r.label}: ${r.wrong} replies that were not ${expected}, e.g. ${r.wrongSamples.join(' | ')}`);
     if (r.errors > 0) problems.push(`${r.side} ${r.label}: ${r.errors} connection errors or timeouts`);
     if (r.verified === 0) problems.push(`${r.side} ${r.label}: no verified reply`);
   }
   if (realExit !== 0) problems.push(`the real server exited with ${realExit} on SIGTERM: ${readFileSync(real.errFile, 'utf8').trim()}`);
   if (bareExit !== 0) problems.push(`the bare server exited with ${bareExit} on SIGTERM`);
-  const sum = (side: LoadRound['side'], key: 'verified' | 'wrong') => loadRounds.filter((r) => r.side === side).reduce((n, r) => n + r[key], 0);
+  const sum = (side: LoadRound['side'], key: 'verified' | 'wrong') =>
+    loadRounds.filter((r) => r.side === side).reduce((n, r) => n + r[key], 0);
   const verifiedLookups = sum('project', 'verified');
   const audit = new Database(projectDb, { readonly: true });
   const servedInAudit = audit.prepare(`SELECT count(*) FROM audit_log WHERE outcome = 'served'`).pluck().get() as number;
   const otherInAudit = audit.prepare(`SELECT count(*) FROM audit_log WHERE outcome <> 'served'`).pluck().get() as number;
   audit.close();
-  if (servedInAudit < verifiedLookups) problems.push(`the audit log has ${servedInAudit} served lookups, fewer than the ${verifiedLookups} replies verified`);
+  if (servedInAudit < verifiedLookups)
+    problems.push(`the audit log has ${servedInAudit} served lookups, fewer than the ${verifiedLookups} replies verified`);
   if (otherInAudit > 0) problems.push(`the audit log has ${otherInAudit} messages that were not served (refused, limited...)`);
 
   let profile: WebhookResult['profile'];
   if (options.cpuProf) {
     const file = readdirSync(options.cpuProf).find((f) => f.endsWith('.cpuprofile'));
-    if (file) profile = { ...topSelfTime(join(options.cpuProf, file), 20), areas: selfTimeByArea(join(options.cpuProf, file)), file: join(options.cpuProf, file) };
+    if (file)
+      profile = {
+        ...topSelfTime(join(options.cpuProf, file), 20),
+        areas: selfTimeByArea(join(options.cpuProf, file)),
+        file: join(options.cpuProf, file),
+      };
     else problems.push(`no CPU profile was written to ${options.cpuProf}`);
   }
 
@@ -725,26 +745,56 @@ function targetsOf(options: Options, seeding: SeedingResult | undefined, webhook
   const targets: Target[] = [];
   if (webhook) {
     const rssNote =
-      options.records >= TARGETS.serverRssRecords ? '' : ` (stated for ${fmtInt(TARGETS.serverRssRecords)} records; this run: ${fmtInt(options.records)})`;
+      options.records >= TARGETS.serverRssRecords
+        ? ''
+        : ` (stated for ${fmtInt(TARGETS.serverRssRecords)} records; this run: ${fmtInt(options.records)})`;
     targets.push(
-      { target: `webhook throughput >= ${TARGETS.webhookThroughputRatio} x bare`, value: `${fmt(webhook.throughputRatio)} x`, pass: webhook.throughputRatio >= TARGETS.webhookThroughputRatio },
-      { target: `webhook p99 <= ${TARGETS.webhookP99Ratio} x bare p99`, value: `${fmt(webhook.p99Ratio)} x`, pass: webhook.p99Ratio <= TARGETS.webhookP99Ratio },
-      { target: `server peak RSS <= ${TARGETS.serverPeakRssMiB} MiB${rssNote}`, value: `${fmt(webhook.real.peakRssMiB, 0)} MiB`, pass: webhook.real.peakRssMiB <= TARGETS.serverPeakRssMiB },
+      {
+        target: `webhook throughput >= ${TARGETS.webhookThroughputRatio} x bare`,
+        value: `${fmt(webhook.throughputRatio)} x`,
+        pass: webhook.throughputRatio >= TARGETS.webhookThroughputRatio,
+      },
+      {
+        target: `webhook p99 <= ${TARGETS.webhookP99Ratio} x bare p99`,
+        value: `${fmt(webhook.p99Ratio)} x`,
+        pass: webhook.p99Ratio <= TARGETS.webhookP99Ratio,
+      },
+      {
+        target: `server peak RSS <= ${TARGETS.serverPeakRssMiB} MiB${rssNote}`,
+        value: `${fmt(webhook.real.peakRssMiB, 0)} MiB`,
+        pass: webhook.real.peakRssMiB <= TARGETS.serverPeakRssMiB,
+      },
     );
   }
   if (seeding) {
     targets.push(
-      { target: `seeding >= ${TARGETS.seedingRatio} x bare insert loop`, value: `${fmt(seeding.ratio)} x`, pass: seeding.ratio >= TARGETS.seedingRatio },
-      { target: `seeding peak RSS < ${TARGETS.seedingPeakRssMiB} MiB`, value: `${fmt(seeding.projectPeakRssMiB, 0)} MiB`, pass: seeding.projectPeakRssMiB < TARGETS.seedingPeakRssMiB },
+      {
+        target: `seeding >= ${TARGETS.seedingRatio} x bare insert loop`,
+        value: `${fmt(seeding.ratio)} x`,
+        pass: seeding.ratio >= TARGETS.seedingRatio,
+      },
+      {
+        target: `seeding peak RSS < ${TARGETS.seedingPeakRssMiB} MiB`,
+        value: `${fmt(seeding.projectPeakRssMiB, 0)} MiB`,
+        pass: seeding.projectPeakRssMiB < TARGETS.seedingPeakRssMiB,
+      },
     );
   }
   return targets;
 }
 
-function report(environment: Environment, options: Options, seeding: SeedingResult | undefined, webhook: WebhookResult | undefined, targets: Target[]): string {
+function report(
+  environment: Environment,
+  options: Options,
+  seeding: SeedingResult | undefined,
+  webhook: WebhookResult | undefined,
+  targets: Target[],
+): string {
   const { records, rounds, duration, connections } = options;
   const out: string[] = ['', '='.repeat(100), 'RESULTS', '='.repeat(100)];
-  out.push(`date ${environment.date}; ${environment.cpu}; nproc ${environment.nproc}; ${fmtInt(environment.totalMemoryMiB)} MiB RAM; node ${environment.node}`);
+  out.push(
+    `date ${environment.date}; ${environment.cpu}; nproc ${environment.nproc}; ${fmtInt(environment.totalMemoryMiB)} MiB RAM; node ${environment.node}`,
+  );
   out.push(
     `N = ${fmtInt(records)} records; seeding: best of ${rounds} run(s) per side; webhook: median of ${rounds} round(s) of ${duration} s per side, A B alternating, ${connections} connections`,
   );
@@ -753,7 +803,12 @@ function report(environment: Environment, options: Options, seeding: SeedingResu
     out.push(
       table([
         ['seeding (CSV, random key order)', 'seconds', 'rows/s', 'peak RSS MiB'],
-        ['project: seed CLI (validation, upsert)', fmt(seeding.project.seconds), fmtInt(seeding.project.rowsPerSecond), fmt(seeding.projectPeakRssMiB, 0)],
+        [
+          'project: seed CLI (validation, upsert)',
+          fmt(seeding.project.seconds),
+          fmtInt(seeding.project.rowsPerSecond),
+          fmt(seeding.projectPeakRssMiB, 0),
+        ],
         ['bare better-sqlite3 insert loop', fmt(seeding.bare.seconds), fmtInt(seeding.bare.rowsPerSecond), fmt(seeding.barePeakRssMiB, 0)],
         ['ratio project / bare', '', `${fmt(seeding.ratio)} x`, ''],
       ]),
@@ -765,9 +820,32 @@ function report(environment: Environment, options: Options, seeding: SeedingResu
     out.push(
       table([
         ['webhook POST /sms', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'CPU us/req', 'CPU use'],
-        ['real server (TT lookups)', fmtInt(real.requestsPerSecond), fmt(real.p50ms), fmt(real.p99ms), fmt(real.peakRssMiB, 0), fmtInt(real.cpuPerRequestUs), `${fmt(real.cpuUse * 100, 0)}%`],
-        ['bare Express 5 handler', fmtInt(bare.requestsPerSecond), fmt(bare.p50ms), fmt(bare.p99ms), fmt(bare.peakRssMiB, 0), fmtInt(bare.cpuPerRequestUs), `${fmt(bare.cpuUse * 100, 0)}%`],
-        ['ratio real / bare', `${fmt(webhook.throughputRatio)} x`, `${fmt(real.p50ms / bare.p50ms)} x`, `${fmt(webhook.p99Ratio)} x`, '', `${fmt(real.cpuPerRequestUs / bare.cpuPerRequestUs)} x`],
+        [
+          'real server (TT lookups)',
+          fmtInt(real.requestsPerSecond),
+          fmt(real.p50ms),
+          fmt(real.p99ms),
+          fmt(real.peakRssMiB, 0),
+          fmtInt(real.cpuPerRequestUs),
+          `${fmt(real.cpuUse * 100, 0)}%`,
+        ],
+        [
+          'bare Express 5 handler',
+          fmtInt(bare.requestsPerSecond),
+          fmt(bare.p50ms),
+          fmt(bare.p99ms),
+          fmt(bare.peakRssMiB, 0),
+          fmtInt(bare.cpuPerRequestUs),
+          `${fmt(bare.cpuUse * 100, 0)}%`,
+        ],
+        [
+          'ratio real / bare',
+          `${fmt(webhook.throughputRatio)} x`,
+          `${fmt(real.p50ms / bare.p50ms)} x`,
+          `${fmt(webhook.p99Ratio)} x`,
+          '',
+          `${fmt(real.cpuPerRequestUs / bare.cpuPerRequestUs)} x`,
+        ],
       ]),
     );
   }
@@ -782,7 +860,10 @@ function report(environment: Environment, options: Options, seeding: SeedingResu
     );
     const { profile } = webhook;
     if (profile) {
-      out.push('', `real server CPU profile ${profile.file}: top self time (${fmt(profile.busyMs / 1000, 1)} s busy of ${fmt(profile.totalMs / 1000, 1)} s):`);
+      out.push(
+        '',
+        `real server CPU profile ${profile.file}: top self time (${fmt(profile.busyMs / 1000, 1)} s busy of ${fmt(profile.totalMs / 1000, 1)} s):`,
+      );
       out.push(
         table(
           [['function', 'where', 'ms', '% busy'], ...profile.functions.map((f) => [f.name, f.where, fmtInt(f.ms), fmt(f.share * 100, 1)])],
@@ -821,7 +902,9 @@ async function main(): Promise<number> {
     loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
   console.log(`benchmark ${environment.date}`);
-  console.log(`machine: ${environment.cpu}, nproc ${environment.nproc}, ${fmtInt(environment.totalMemoryMiB)} MiB RAM, ${environment.platform}`);
+  console.log(
+    `machine: ${environment.cpu}, nproc ${environment.nproc}, ${fmtInt(environment.totalMemoryMiB)} MiB RAM, ${environment.platform}`,
+  );
   console.log(`node ${environment.node}; load average at start ${environment.loadAverage.join(' ')}`);
   console.log(
     `records ${fmtInt(records)}, ${rounds} round(s) of ${duration} s per side, ${connections} connections, warm-up ${warmup} s` +

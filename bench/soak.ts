@@ -176,10 +176,25 @@ interface Reply {
 
 type Outcome = { ok: true; reply: Reply } | { ok: false; error: string };
 
-function request(agent: http.Agent, port: number, method: 'GET' | 'POST', path: string, body?: string, headers: Record<string, string> = {}): Promise<Outcome> {
+function request(
+  agent: http.Agent,
+  port: number,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = http.request(
-      { host: HOST, port, method, path, agent, timeout: 30_000, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      {
+        host: HOST,
+        port,
+        method,
+        path,
+        agent,
+        timeout: 30_000,
+        headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -286,7 +301,8 @@ async function soak(options: Options, server: Server, tally: Tally, stopAt: numb
     if (reply.status >= 500) tally.fivexx++;
     if (!expected(reply)) {
       k.unexpected++;
-      if (tally.unexpectedSamples.length < 5) tally.unexpectedSamples.push(`${kind} (${context}): ${reply.status} ${reply.body.slice(0, 160)}`);
+      if (tally.unexpectedSamples.length < 5)
+        tally.unexpectedSamples.push(`${kind} (${context}): ${reply.status} ${reply.body.slice(0, 160)}`);
     }
     return reply;
   };
@@ -323,7 +339,12 @@ async function soak(options: Options, server: Server, tally: Tally, stopAt: numb
       }
       case 'bad_signature': {
         const p = person(Math.floor(rand() * lookupPool));
-        record(kind, await post(sign(p.phone, `TT ${p.id}`, WRONG_TOKEN)), (r) => r.status === 403 && !r.body.includes(p.name), 'wrong token');
+        record(
+          kind,
+          await post(sign(p.phone, `TT ${p.id}`, WRONG_TOKEN)),
+          (r) => r.status === 403 && !r.body.includes(p.name),
+          'wrong token',
+        );
         return;
       }
       case 'stop_start': {
@@ -408,8 +429,10 @@ async function main(): Promise<number> {
   };
   let server: Server | undefined;
   try {
-    say(`soak: ${options.duration} s, ${options.records} fake records, ${options.connections} connections, ` +
-      `${options.rate > 0 ? `${options.rate} req/s` : 'no rate cap'}, at most ${options.maxRequests} requests, loopback ${HOST}`);
+    say(
+      `soak: ${options.duration} s, ${options.records} fake records, ${options.connections} connections, ` +
+        `${options.rate > 0 ? `${options.rate} req/s` : 'no rate cap'}, at most ${options.maxRequests} requests, loopback ${HOST}`,
+    );
     say('limits: production defaults (10 lookups per sender per hour, lockout after 5 failures in 24 h)');
     const seedStarted = Date.now();
     await run([join(DIST, 'cli/seed.js'), '--fake', String(options.records)], { PATH: process.env.PATH, DATABASE_PATH: databasePath });
@@ -441,13 +464,19 @@ async function main(): Promise<number> {
     const aliveAtEnd = !srv.exited() && rssKiB(srv.pid) !== undefined;
     srv.proc.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([srv.exit, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 20_000)))]);
+    const exit = await Promise.race([
+      srv.exit,
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 20_000))),
+    ]);
     clearTimeout(timer);
     if (!exit) srv.proc.kill('SIGKILL');
     server = undefined;
 
     const db = new Database(databasePath, { readonly: true });
-    const byOutcome = db.prepare(`SELECT outcome, count(*) AS n FROM audit_log GROUP BY outcome ORDER BY outcome`).all() as { outcome: string; n: number }[];
+    const byOutcome = db.prepare(`SELECT outcome, count(*) AS n FROM audit_log GROUP BY outcome ORDER BY outcome`).all() as {
+      outcome: string;
+      n: number;
+    }[];
     const integrity = db.pragma('integrity_check', { simple: true }) as string;
     db.close();
     const audited = byOutcome.find((r) => r.outcome === 'served')?.n ?? 0;
@@ -458,17 +487,24 @@ async function main(): Promise<number> {
     say(`requests: ${tally.total} in ${elapsed.toFixed(1)} s (${Math.round(tally.total / elapsed)}/s)`);
     say(`  ${'kind'.padEnd(14)}${'sent'.padStart(8)}  answers (status: count)${' '.repeat(14)}unexpected`);
     for (const [kind, k] of tally.kinds) {
-      const statuses = [...k.statuses].sort().map(([s, n]) => `${s}: ${n}`).join(', ');
+      const statuses = [...k.statuses]
+        .sort()
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', ');
       say(`  ${kind.padEnd(14)}${String(k.sent).padStart(8)}  ${statuses.padEnd(37)}${k.unexpected}`);
     }
     if (tally.errors.size > 0) say(`  connection errors: ${[...tally.errors].map(([e, n]) => `${e} x${n}`).join(', ')}`);
     for (const s of tally.unexpectedSamples) say(`  unexpected: ${s}`);
     say(`lookups: ${tally.served} served, ${tally.rateLimitedOrLocked} rate-limited or locked`);
-    say(`audit log: ${byOutcome.map((r) => `${r.outcome} ${r.n}`).join(', ')}; integrity ${integrity}; server error log lines ${errorLines}`);
+    say(
+      `audit log: ${byOutcome.map((r) => `${r.outcome} ${r.n}`).join(', ')}; integrity ${integrity}; server error log lines ${errorLines}`,
+    );
 
     const start = samples[0]?.kib;
     const half = elapsed / 2;
-    const midKib = median(samples.filter((s) => s.t >= half - Math.max(1, elapsed * 0.05) && s.t <= half + Math.max(1, elapsed * 0.05)).map((s) => s.kib));
+    const midKib = median(
+      samples.filter((s) => s.t >= half - Math.max(1, elapsed * 0.05) && s.t <= half + Math.max(1, elapsed * 0.05)).map((s) => s.kib),
+    );
     const tail = samples.filter((s) => s.t >= elapsed - Math.max(1, elapsed * 0.05));
     const endKib = median(tail.map((s) => s.kib));
     const peak = Math.max(...samples.map((s) => s.kib));
@@ -482,7 +518,10 @@ async function main(): Promise<number> {
       [`no connection error (${errors})`, errors === 0],
       [`every answer as expected for its kind (${unexpected} unexpected)`, unexpected === 0],
       [`no crash: alive at the end, SIGTERM exit ${exit ? (exit.code ?? exit.signal) : 'timed out'}`, aliveAtEnd && exit?.code === 0],
-      [`RSS growth over the second half ${Number.isNaN(growth) ? 'unknown' : `${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%`} < ${options.maxRssGrowth}%`, growth < options.maxRssGrowth],
+      [
+        `RSS growth over the second half ${Number.isNaN(growth) ? 'unknown' : `${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%`} < ${options.maxRssGrowth}%`,
+        growth < options.maxRssGrowth,
+      ],
       [`audited served replies ${audited} == served replies counted by the client ${tally.served}`, audited === tally.served],
       [`database integrity ${integrity}`, integrity === 'ok'],
     ];

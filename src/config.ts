@@ -34,7 +34,12 @@ const schema = z.object({
   ALLOWED_COUNTRY_CODES: z
     .string()
     .default('84')
-    .transform((s) => s.split(',').map((c) => c.trim().replace(/^\+/, '')).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((c) => c.trim().replace(/^\+/, ''))
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^\d{1,3}$/, 'must be country calling codes such as 84,856')).min(1)),
   RATE_LIMIT_PER_HOUR: positiveInt(10),
   LOCKOUT_FAILURES: positiveInt(5),

@@ -44,7 +44,10 @@ describe('npm run bench (smoke)', () => {
     // Five targets, each judged (PASS or MISS: a smoke run says nothing about speed).
     expect(r.stdout.match(/ (PASS|MISS)$/gm)).toHaveLength(5);
     // Real lookups, each reply checked for the citizen's name; none wrong; the audit log agrees.
-    const checked = /^replies checked: ([\d,]+) real lookups verified \(200, the citizen's name in the reply\), 0 wrong; bare: ([\d,]+) fixed replies; audit log: ([\d,]+) served, 0 other$/m.exec(r.stdout);
+    const checked =
+      /^replies checked: ([\d,]+) real lookups verified \(200, the citizen's name in the reply\), 0 wrong; bare: ([\d,]+) fixed replies; audit log: ([\d,]+) served, 0 other$/m.exec(
+        r.stdout,
+      );
     expect(checked, r.stdout).not.toBeNull();
     const count = (s: string | undefined) => Number((s ?? '').replace(/,/g, ''));
     expect(count(checked?.[1])).toBeGreaterThan(0);

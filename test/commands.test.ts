@@ -24,7 +24,13 @@ const LONG = citizen({
   hometown: 'Thừa Thiên Huế '.repeat(10),
   cardIssuedOn: null,
 });
-const SENIOR = citizen({ idNumber: '036150000333', phone: '+84977000333', sex: 'F', dateOfBirth: '1950-01-05', cardIssuedOn: '2021-03-01' });
+const SENIOR = citizen({
+  idNumber: '036150000333',
+  phone: '+84977000333',
+  sex: 'F',
+  dateOfBirth: '1950-01-05',
+  cardIssuedOn: '2021-03-01',
+});
 
 let s: TestServer;
 let u: TestServer;
@@ -138,15 +144,18 @@ describe('segment budget', () => {
 });
 
 describe('opt-out', () => {
-  it.each(['STOP', 'stop', 'StopAll', 'UNSUBSCRIBE', 'cancel', 'END', 'quit'])('"%s" opts out with an empty reply; START opts back in', async (kw) => {
-    const res = await s.sms('+84912345678', kw);
-    expect(res.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
-    expect((await s.sms('+84912345678', 'TT 001085054321')).text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
-    expect((await s.sms('+84912345678', 'HD')).text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
-    const back = await ask(s, '+84912345678', kw === 'quit' ? 'UNSTOP' : kw === 'END' ? 'yes' : 'START');
-    expect(back).toMatch(/nhan lai tin tra loi/);
-    expect(await ask(s, '+84912345678', 'TT 001085054321')).toContain('Nguyen Van Thu');
-  });
+  it.each(['STOP', 'stop', 'StopAll', 'UNSUBSCRIBE', 'cancel', 'END', 'quit'])(
+    '"%s" opts out with an empty reply; START opts back in',
+    async (kw) => {
+      const res = await s.sms('+84912345678', kw);
+      expect(res.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+      expect((await s.sms('+84912345678', 'TT 001085054321')).text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+      expect((await s.sms('+84912345678', 'HD')).text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+      const back = await ask(s, '+84912345678', kw === 'quit' ? 'UNSTOP' : kw === 'END' ? 'yes' : 'START');
+      expect(back).toMatch(/nhan lai tin tra loi/);
+      expect(await ask(s, '+84912345678', 'TT 001085054321')).toContain('Nguyen Van Thu');
+    },
+  );
   it('"STOP please" is not an opt-out', async () => {
     expect((await s.sms('+84912345678', 'STOP please')).text).toContain('<Message>');
   });

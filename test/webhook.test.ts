@@ -62,8 +62,19 @@ const cases: Case[] = [
   { name: 'the From changed after signing', options: { tamper: { From: '+84987654321' } }, status: 403, audited: false },
   { name: 'a parameter added after signing', options: { tamper: { Extra: '1' } }, status: 403, audited: false },
   { name: 'a signed request without From', options: { omit: ['From'] }, status: 400, audited: false },
-  { name: 'a signed request without MessageSid', options: { omit: ['MessageSid', 'SmsSid', 'SmsMessageSid'] }, status: 400, audited: false },
-  { name: 'a new parameter Twilio added, signed', options: { extra: { BrandNewTwilioParam: 'x' } }, status: 200, audited: true, twiml: 'message' },
+  {
+    name: 'a signed request without MessageSid',
+    options: { omit: ['MessageSid', 'SmsSid', 'SmsMessageSid'] },
+    status: 400,
+    audited: false,
+  },
+  {
+    name: 'a new parameter Twilio added, signed',
+    options: { extra: { BrandNewTwilioParam: 'x' } },
+    status: 200,
+    audited: true,
+    twiml: 'message',
+  },
   { name: 'a From that is not a phone number', from: 'client:alice', status: 200, audited: true, twiml: 'empty' },
   { name: 'a sender outside Vietnam (SMS pumping)', from: '+14155550100', status: 200, audited: true, twiml: 'empty' },
   { name: 'someone else’s ID', from: '+84987654321', status: 200, audited: true, twiml: 'message' },
@@ -130,7 +141,10 @@ describe('HTTP edges', () => {
   it('refuses a body over 64 KiB with 413', async () => {
     const params = { From: '+84912345678', Body: 'x'.repeat(70_000), MessageSid: 'SMbig' };
     const { body, signature } = signForm('t', `${PUBLIC_BASE}/sms`, params);
-    const res = await s.post('/sms', { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
+    const res = await s.post('/sms', {
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+    });
     expect(res.status).toBe(413);
   });
 
@@ -138,7 +152,11 @@ describe('HTTP edges', () => {
     ['a Latin-1 charset', 'application/x-www-form-urlencoded; charset=iso-8859-1'],
     ['no content type', ''],
   ])('refuses a form with %s with 415', async (_name, type) => {
-    const { body, signature } = signForm(TOKEN, `${PUBLIC_BASE}/sms`, { From: '+84912345678', Body: 'TT 001099054321', MessageSid: 'SMcs' });
+    const { body, signature } = signForm(TOKEN, `${PUBLIC_BASE}/sms`, {
+      From: '+84912345678',
+      Body: 'TT 001099054321',
+      MessageSid: 'SMcs',
+    });
     const headers: Record<string, string> = { 'x-twilio-signature': signature };
     if (type) headers['content-type'] = type;
     const before = await auditCount();
@@ -148,7 +166,11 @@ describe('HTTP edges', () => {
   });
 
   it('accepts an explicit UTF-8 charset', async () => {
-    const { body, signature } = signForm(TOKEN, `${PUBLIC_BASE}/sms`, inboundParams('+84912345678', 'TT 001099054321', { MessageSid: 'SMutf' }));
+    const { body, signature } = signForm(
+      TOKEN,
+      `${PUBLIC_BASE}/sms`,
+      inboundParams('+84912345678', 'TT 001099054321', { MessageSid: 'SMutf' }),
+    );
     const res = await s.post('/sms', {
       body,
       headers: { 'content-type': 'application/x-www-form-urlencoded; charset="UTF-8"', 'x-twilio-signature': signature },
@@ -185,9 +207,16 @@ describe('HTTP edges', () => {
   it('refuses a field sent twice, signed or not, with 400 and records nothing', async () => {
     const url = `${PUBLIC_BASE}/sms`;
     const body = 'From=%2B84912345678&From=%2B84987654321&Body=TT+001099054321&MessageSid=SMdup';
-    const signature = twilio.getExpectedTwilioSignature(TOKEN, url, { From: ['+84912345678', '+84987654321'], Body: 'TT 001099054321', MessageSid: 'SMdup' });
+    const signature = twilio.getExpectedTwilioSignature(TOKEN, url, {
+      From: ['+84912345678', '+84987654321'],
+      Body: 'TT 001099054321',
+      MessageSid: 'SMdup',
+    });
     const before = await auditCount();
-    const res = await s.post('/sms', { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
+    const res = await s.post('/sms', {
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+    });
     expect(res.status).toBe(400);
     expect(res.text).not.toContain('Nguyen');
     expect(await auditCount()).toBe(before);

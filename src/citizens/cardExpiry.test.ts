@@ -51,8 +51,18 @@ describe('cardStatus', () => {
       { kind: 'none' },
       'no issue date means no card even with a stray expiry',
     ],
-    [base, '2026-11-27', { kind: 'card', issuedOn: '2022-06-15', expiresOn: '2025-11-02', expired: true }, 'worked example: expired on 2026-11-27'],
-    [base, '2025-11-02', { kind: 'card', issuedOn: '2022-06-15', expiresOn: '2025-11-02', expired: false }, 'valid on the expiry day itself'],
+    [
+      base,
+      '2026-11-27',
+      { kind: 'card', issuedOn: '2022-06-15', expiresOn: '2025-11-02', expired: true },
+      'worked example: expired on 2026-11-27',
+    ],
+    [
+      base,
+      '2025-11-02',
+      { kind: 'card', issuedOn: '2022-06-15', expiresOn: '2025-11-02', expired: false },
+      'valid on the expiry day itself',
+    ],
     [base, '2025-11-03', { kind: 'card', issuedOn: '2022-06-15', expiresOn: '2025-11-02', expired: true }, 'expired the next day'],
     [
       { ...base, cardExpiresOn: '2030-01-01' },

@@ -38,10 +38,7 @@ export function computeCardExpiry(dateOfBirth: string, issuedOn: string): string
  * there is one (cards issued before 1 July 2024 stay valid to the printed date), else the
  * computed one. `expired` is true only after the expiry day (`todayIso > expiresOn`).
  */
-export function cardStatus(
-  citizen: Pick<Citizen, 'dateOfBirth' | 'cardIssuedOn' | 'cardExpiresOn'>,
-  todayIso: string,
-): CardStatus {
+export function cardStatus(citizen: Pick<Citizen, 'dateOfBirth' | 'cardIssuedOn' | 'cardExpiresOn'>, todayIso: string): CardStatus {
   const issuedOn = citizen.cardIssuedOn;
   if (issuedOn === null) return { kind: 'none' };
   const expiresOn = citizen.cardExpiresOn ?? computeCardExpiry(citizen.dateOfBirth, issuedOn);

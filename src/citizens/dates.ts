@@ -49,8 +49,14 @@ export function parseDate(text: string): Result<string> {
   const t = text.trim();
   if (t.length === 10 && t.charCodeAt(4) === 45 && t.charCodeAt(7) === 45) {
     // Fast path for ISO: no regex, no match array.
-    const y0 = digitAt(t, 0), y1 = digitAt(t, 1), y2 = digitAt(t, 2), y3 = digitAt(t, 3);
-    const m0 = digitAt(t, 5), m1 = digitAt(t, 6), d0 = digitAt(t, 8), d1 = digitAt(t, 9);
+    const y0 = digitAt(t, 0),
+      y1 = digitAt(t, 1),
+      y2 = digitAt(t, 2),
+      y3 = digitAt(t, 3);
+    const m0 = digitAt(t, 5),
+      m1 = digitAt(t, 6),
+      d0 = digitAt(t, 8),
+      d1 = digitAt(t, 9);
     if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1) < 0) return { ok: false, reason: DATE_FORMAT_REASON };
     const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
     const month = m0 * 10 + m1;

@@ -7,16 +7,47 @@ import { PROVINCE_CODES } from './provinces.js';
 
 const FAMILY = ['Nguyễn', 'Trần', 'Lê', 'Phạm', 'Hoàng', 'Vũ', 'Đặng', 'Bùi', 'Đỗ', 'Hồ', 'Ngô', 'Dương'];
 const MIDDLE = ['Văn', 'Thị', 'Hữu', 'Minh', 'Thu', 'Đức', 'Ngọc', 'Quang'];
-const GIVEN = ['An', 'Bình', 'Chi', 'Dũng', 'Giang', 'Hà', 'Hải', 'Khánh', 'Lan', 'Long', 'Mai', 'Nam', 'Phúc', 'Quyên', 'Sơn', 'Thảo', 'Trung', 'Vy'];
+const GIVEN = [
+  'An',
+  'Bình',
+  'Chi',
+  'Dũng',
+  'Giang',
+  'Hà',
+  'Hải',
+  'Khánh',
+  'Lan',
+  'Long',
+  'Mai',
+  'Nam',
+  'Phúc',
+  'Quyên',
+  'Sơn',
+  'Thảo',
+  'Trung',
+  'Vy',
+];
 const STREETS = ['Láng Hạ', 'Trần Phú', 'Lê Lợi', 'Nguyễn Huệ', 'Hai Bà Trưng', 'Điện Biên Phủ'];
 const CITIES = ['Hà Nội', 'TP Hồ Chí Minh', 'Đà Nẵng', 'Hải Phòng', 'Cần Thơ', 'Huế'];
 const MOBILE_PREFIXES = ['90', '91', '93', '94', '96', '97', '98', '32', '33', '35', '36', '37', '38', '39'];
 
 /** Column order of the fake CSV (and of the seed file format). */
 export const FAKE_COLUMNS = [
-  'id_number', 'full_name', 'date_of_birth', 'sex', 'phone', 'birth_registration_place', 'hometown',
-  'ethnicity', 'religion', 'nationality', 'permanent_address', 'temporary_address', 'current_address',
-  'card_issued_on', 'card_expires_on',
+  'id_number',
+  'full_name',
+  'date_of_birth',
+  'sex',
+  'phone',
+  'birth_registration_place',
+  'hometown',
+  'ethnicity',
+  'religion',
+  'nationality',
+  'permanent_address',
+  'temporary_address',
+  'current_address',
+  'card_issued_on',
+  'card_expires_on',
 ] as const;
 
 /** A raw seed row, as it would come from a CSV file. */

@@ -1,12 +1,6 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
-import {
-  LEGACY_MOBILE_PREFIXES,
-  VN_MOBILE_FAST_PATH,
-  maskPhone,
-  normalizeSender,
-  normalizeVietnameseMobile,
-} from './phone.js';
+import { LEGACY_MOBILE_PREFIXES, VN_MOBILE_FAST_PATH, maskPhone, normalizeSender, normalizeVietnameseMobile } from './phone.js';
 
 /** libphonenumber's own verdict: a valid Vietnamese MOBILE number. */
 function libSaysVnMobile(nsn: string): boolean {

@@ -66,13 +66,25 @@ describe('validateRecord accepts', () => {
     [{ full_name: 'Nguye\u0302\u0303n Thi\u0323 Minh Thu\u031b\u0309' }, {}, 'name in NFD normalised to NFC'],
     [{ full_name: 'Đ'.repeat(100) }, { fullName: 'Đ'.repeat(100) }, 'name of exactly 100 characters'],
     [{ full_name: '𠀀'.repeat(100) }, { fullName: '𠀀'.repeat(100) }, '100 astral characters (200 UTF-16 units)'],
-    [{ hometown: '   ', religion: null, ethnicity: undefined }, { hometown: null, religion: null, ethnicity: null }, 'blank, null or missing optional -> null'],
+    [
+      { hometown: '   ', religion: null, ethnicity: undefined },
+      { hometown: null, religion: null, ethnicity: null },
+      'blank, null or missing optional -> null',
+    ],
     [{ nationality: 'Vie\u0323\u0302t Nam' }, {}, 'optional text normalised to NFC'],
     [{ card_issued_on: '', card_expires_on: '' }, { cardIssuedOn: null, cardExpiresOn: null }, 'no card'],
     [{ card_expires_on: '10/05/2031' }, { cardExpiresOn: '2031-05-10' }, 'stored expiry after issue'],
     [{ card_issued_on: TODAY }, { cardIssuedOn: TODAY }, 'card issued today'],
-    [{ id_number: '001100012345', date_of_birth: '1900-01-01' }, { idNumber: '001100012345', dateOfBirth: '1900-01-01', cardIssuedOn: '2021-05-10' }, 'born on 1900-01-01'],
-    [{ id_number: '001326012345', date_of_birth: TODAY, card_issued_on: '' }, { idNumber: '001326012345', dateOfBirth: TODAY, cardIssuedOn: null }, 'born today'],
+    [
+      { id_number: '001100012345', date_of_birth: '1900-01-01' },
+      { idNumber: '001100012345', dateOfBirth: '1900-01-01', cardIssuedOn: '2021-05-10' },
+      'born on 1900-01-01',
+    ],
+    [
+      { id_number: '001326012345', date_of_birth: TODAY, card_issued_on: '' },
+      { idNumber: '001326012345', dateOfBirth: TODAY, cardIssuedOn: null },
+      'born today',
+    ],
     [{ extra_column: 'ignored' }, {}, 'unknown keys ignored'],
   ])('%j (%s)', (changes, expected) => {
     expect(validateRecord({ ...ROW, ...changes }, TODAY)).toEqual({ ok: true, value: { ...CITIZEN, ...expected } });
@@ -114,10 +126,7 @@ describe('validateRecord rejects', () => {
   });
 
   it('reports every problem, in field order, joined with "; "', () => {
-    const r = validateRecord(
-      { ...ROW, phone: 'abc', sex: '?', full_name: '', id_number: '12', card_expires_on: 'soon' },
-      TODAY,
-    );
+    const r = validateRecord({ ...ROW, phone: 'abc', sex: '?', full_name: '', id_number: '12', card_expires_on: 'soon' }, TODAY);
     expect(r).toEqual({
       ok: false,
       reason: [

@@ -85,8 +85,13 @@ function cleanShort(value: unknown): Cleaned {
 
 /** Accepted spellings of sex, lower-case NFC. */
 const SEX_WORDS: ReadonlyMap<string, Sex> = new Map<string, Sex>([
-  ['nam', 'M'], ['m', 'M'], ['male', 'M'],
-  ['nữ', 'F'], ['nu', 'F'], ['f', 'F'], ['female', 'F'],
+  ['nam', 'M'],
+  ['m', 'M'],
+  ['male', 'M'],
+  ['nữ', 'F'],
+  ['nu', 'F'],
+  ['f', 'F'],
+  ['female', 'F'],
 ]);
 /** Raw spelling -> sex (or `null` when not a sex), memoised. */
 const sexCache = new Map<string, Sex | null>();
@@ -210,8 +215,14 @@ export function validateRecord(raw: Record<string, unknown>, today: string): Res
   }
 
   if (
-    idReason === undefined && nameReason === undefined && optional.length === 0 &&
-    typeof id === 'string' && typeof fullName === 'string' && dob !== undefined && sex !== null && phone !== undefined
+    idReason === undefined &&
+    nameReason === undefined &&
+    optional.length === 0 &&
+    typeof id === 'string' &&
+    typeof fullName === 'string' &&
+    dob !== undefined &&
+    sex !== null &&
+    phone !== undefined
   ) {
     return {
       ok: true,

@@ -71,7 +71,10 @@ async function main(argv: string[]): Promise<number> {
         const cutoff = Date.now() - days * DAY_MS;
         const { removed, oldest, newest } = await store.pruneAudit(cutoff);
         if (removed === 0) console.log(`removed 0 audit rows: none older than ${days} days (before ${vietnamTime(cutoff)})`);
-        else console.log(`removed ${removed} audit rows older than ${days} days, from ${vietnamTime(oldest as number)} to ${vietnamTime(newest as number)}`);
+        else
+          console.log(
+            `removed ${removed} audit rows older than ${days} days, from ${vietnamTime(oldest as number)} to ${vietnamTime(newest as number)}`,
+          );
         return 0;
       }
       case 'backup': {

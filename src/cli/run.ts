@@ -15,7 +15,11 @@ export async function runCli(main: () => Promise<number>): Promise<void> {
   try {
     code = await main();
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
+    const known =
+      err instanceof UsageError ||
+      err instanceof ConfigError ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
     console.error(`error: ${(err as Error).message}`);
     code = known ? 2 : 3;
   }

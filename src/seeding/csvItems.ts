@@ -70,9 +70,7 @@ export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): Asy
 
 /** Messages from the worker. */
 export type WorkerMessage =
-  | { kind: 'batch'; items: CsvItem[] }
-  | { kind: 'end' }
-  | { kind: 'error'; error: { name: string; message: string; code: unknown } };
+  { kind: 'batch'; items: CsvItem[] } | { kind: 'end' } | { kind: 'error'; error: { name: string; message: string; code: unknown } };
 
 /** The worker script next to this module, when this is the compiled build. */
 function workerScript(): URL | undefined {

@@ -30,7 +30,11 @@ export interface SeedSummary {
 }
 
 /** Validates and loads rows into the store. */
-export async function seedRows(store: Store, rows: AsyncIterable<SourceRow> | Iterable<SourceRow>, options: SeedOptions): Promise<SeedSummary> {
+export async function seedRows(
+  store: Store,
+  rows: AsyncIterable<SourceRow> | Iterable<SourceRow>,
+  options: SeedOptions,
+): Promise<SeedSummary> {
   const { skipInvalid, today, onReject = () => {}, onProgress, progressEvery = 100_000, batchSize = 5_000 } = options;
   const session = await store.beginSeed({ atomic: !skipInvalid });
   const seen = new IdNumberSet();

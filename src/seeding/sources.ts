@@ -8,9 +8,7 @@ import { OPTIONAL_FIELDS, REQUIRED_FIELDS } from '../citizens/record.js';
 import { readCsvBatches } from './csvItems.js';
 
 /** One row of a seed file: its fields, or why it could not even be read. */
-export type SourceRow =
-  | { where: string; fields: Record<string, unknown> }
-  | { where: string; error: string };
+export type SourceRow = { where: string; fields: Record<string, unknown> } | { where: string; error: string };
 
 /** A problem with the file as a whole (usage error, exit code 2). */
 export class SeedFileError extends Error {

@@ -1,15 +1,6 @@
 // Table-driven tests for the GSM 03.38 helpers: transliteration, membership, length, segments.
 import { describe, expect, it } from 'vitest';
-import {
-  countSegments,
-  GSM7_BASIC,
-  GSM7_EXTENSION,
-  gsm7Length,
-  gsm7Septets,
-  isGsm7,
-  toGsm7,
-  type SegmentCount,
-} from './gsm7.js';
+import { countSegments, GSM7_BASIC, GSM7_EXTENSION, gsm7Length, gsm7Septets, isGsm7, toGsm7, type SegmentCount } from './gsm7.js';
 
 describe('the GSM 03.38 tables', () => {
   it('has 127 distinct basic characters (128 codes minus the escape) and 10 extension ones', () => {

@@ -73,12 +73,7 @@ const SEPARATOR = /[\s\p{P}]/u;
 
 /** NFKC, invisible characters removed, whitespace collapsed and trimmed. */
 function clean(body: string): string {
-  return body
-    .normalize('NFKC')
-    .replace(SPACE_CONTROLS, ' ')
-    .replace(INVISIBLES, '')
-    .replace(WHITESPACE_RUN, ' ')
-    .trim();
+  return body.normalize('NFKC').replace(SPACE_CONTROLS, ' ').replace(INVISIBLES, '').replace(WHITESPACE_RUN, ' ').trim();
 }
 
 /** Upper case without Vietnamese (or any) diacritics: `Hđ` -> `HD`, `tt` -> `TT`. */

@@ -94,10 +94,26 @@ describe('usage (malformed lookup)', () => {
 describe('refused', () => {
   it.each([
     // comment, options, exact text
-    ['Vietnamese, GSM-7', VI_GSM, 'Khong the tra cuu. So dinh danh khong dung hoac so dien thoai nay chua duoc dang ky cho so dinh danh do.'],
-    ['Vietnamese, Unicode', VI_UNI, 'Không thể tra cứu. Số định danh không đúng hoặc số điện thoại này chưa được đăng ký cho số định danh đó.'],
-    ['English, GSM-7', EN_GSM, 'Lookup not possible: either the ID number is wrong or this phone number is not registered for that ID number.'],
-    ['English, Unicode: the same bytes', EN_UNI, 'Lookup not possible: either the ID number is wrong or this phone number is not registered for that ID number.'],
+    [
+      'Vietnamese, GSM-7',
+      VI_GSM,
+      'Khong the tra cuu. So dinh danh khong dung hoac so dien thoai nay chua duoc dang ky cho so dinh danh do.',
+    ],
+    [
+      'Vietnamese, Unicode',
+      VI_UNI,
+      'Không thể tra cứu. Số định danh không đúng hoặc số điện thoại này chưa được đăng ký cho số định danh đó.',
+    ],
+    [
+      'English, GSM-7',
+      EN_GSM,
+      'Lookup not possible: either the ID number is wrong or this phone number is not registered for that ID number.',
+    ],
+    [
+      'English, Unicode: the same bytes',
+      EN_UNI,
+      'Lookup not possible: either the ID number is wrong or this phone number is not registered for that ID number.',
+    ],
   ])('%s', (_comment, opts, text) => {
     const first = render({ kind: 'refused' }, opts);
     expect(first.text).toBe(text);
@@ -111,9 +127,19 @@ describe('rate limited, locked, opted in', () => {
   const until = Date.UTC(2025, 2, 12, 16, 59, 10); // 23:59:10 in Vietnam
   it.each([
     // comment, reply, options, exact text
-    ['rate limited (vi): time rounded up to 14:06', { kind: 'rate_limited', retryAt }, VI_UNI, 'Bạn đã gửi quá nhiều yêu cầu. Vui lòng thử lại sau 14:06.'],
+    [
+      'rate limited (vi): time rounded up to 14:06',
+      { kind: 'rate_limited', retryAt },
+      VI_UNI,
+      'Bạn đã gửi quá nhiều yêu cầu. Vui lòng thử lại sau 14:06.',
+    ],
     ['rate limited (en)', { kind: 'rate_limited', retryAt }, EN_GSM, 'Too many requests. Please try again after 14:06.'],
-    ['rate limited on a whole minute is not rounded', { kind: 'rate_limited', retryAt: Date.UTC(2025, 2, 12, 7, 5) }, EN_GSM, 'Too many requests. Please try again after 14:05.'],
+    [
+      'rate limited on a whole minute is not rounded',
+      { kind: 'rate_limited', retryAt: Date.UTC(2025, 2, 12, 7, 5) },
+      EN_GSM,
+      'Too many requests. Please try again after 14:05.',
+    ],
     ['locked (vi): rounds to midnight, next day', { kind: 'locked', until }, VI_GSM, 'Tra cuu tam thoi bi khoa den 00:00 13/03.'],
     ['locked (en)', { kind: 'locked', until }, EN_GSM, 'Lookups are locked until 00:00 13/03.'],
     ['opted in (vi) mentions HD', { kind: 'opted_in' }, VI_GSM, 'Ban se nhan lai tin tra loi. Gui HD de xem huong dan.'],
@@ -301,7 +327,7 @@ describe('history (LS)', () => {
     expect(r.text).toMatch(/Tổng 30 ngày: 9$/);
   });
 
-  it('never shows a full phone number, even the citizen\'s own', () => {
+  it("never shows a full phone number, even the citizen's own", () => {
     const r = render({ kind: 'history', entries: [entry(1, 'served', false), entry(2, 'served', true)], total30Days: 2 }, EN_GSM);
     expect(r.text).not.toContain('+84971234111');
     expect(r.text).not.toContain('+84912345678');
@@ -314,12 +340,39 @@ describe('budget: long values are cut with "..." to fit 3 segments', () => {
     // comment, reply, options
     ['500-char permanent address, vi GSM-7', { kind: 'residence', citizen: { ...citizen, permanentAddress: long } }, VI_GSM],
     ['500-char permanent address, vi Unicode', { kind: 'residence', citizen: { ...citizen, permanentAddress: long } }, VI_UNI],
-    ['three 500-char addresses, en GSM-7', { kind: 'residence', citizen: { ...citizen, permanentAddress: long, temporaryAddress: long, currentAddress: long } }, EN_GSM],
-    ['three 500-char addresses, en Unicode', { kind: 'residence', citizen: { ...citizen, permanentAddress: long, temporaryAddress: long, currentAddress: long } }, EN_UNI],
+    [
+      'three 500-char addresses, en GSM-7',
+      { kind: 'residence', citizen: { ...citizen, permanentAddress: long, temporaryAddress: long, currentAddress: long } },
+      EN_GSM,
+    ],
+    [
+      'three 500-char addresses, en Unicode',
+      { kind: 'residence', citizen: { ...citizen, permanentAddress: long, temporaryAddress: long, currentAddress: long } },
+      EN_UNI,
+    ],
     ['500-char name, vi GSM-7', { kind: 'personal', citizen: { ...citizen, fullName: long } }, VI_GSM],
     ['500-char name, vi Unicode', { kind: 'personal', citizen: { ...citizen, fullName: long } }, VI_UNI],
-    ['every personal field 500 chars, vi Unicode', { kind: 'personal', citizen: { ...citizen, fullName: long, birthRegistrationPlace: long, hometown: long, ethnicity: long, religion: long, nationality: long } }, VI_UNI],
-    ['extension characters (2 septets each), GSM-7', { kind: 'residence', citizen: { ...citizen, permanentAddress: '{[~]}'.repeat(100) } }, VI_GSM],
+    [
+      'every personal field 500 chars, vi Unicode',
+      {
+        kind: 'personal',
+        citizen: {
+          ...citizen,
+          fullName: long,
+          birthRegistrationPlace: long,
+          hometown: long,
+          ethnicity: long,
+          religion: long,
+          nationality: long,
+        },
+      },
+      VI_UNI,
+    ],
+    [
+      'extension characters (2 septets each), GSM-7',
+      { kind: 'residence', citizen: { ...citizen, permanentAddress: '{[~]}'.repeat(100) } },
+      VI_GSM,
+    ],
     ['emoji (surrogate pairs), Unicode', { kind: 'residence', citizen: { ...citizen, permanentAddress: '🏠'.repeat(300) } }, VI_UNI],
   ] as [string, Reply, { lang: Lang; encoding: SmsEncoding }][])('%s', (_comment, reply, opts) => {
     const r = render(reply, opts);
@@ -360,4 +413,3 @@ describe('budget: long values are cut with "..." to fit 3 segments', () => {
     expect(r.text).toBe(toGsm7(r.text));
   });
 });
-

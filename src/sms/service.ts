@@ -143,9 +143,7 @@ export function createMessageService(store: Store, clock: () => number, policy: 
 
       const sender = normalizeSender(from);
       const decision: Decision =
-        sender && allowed.has(sender.countryCallingCode)
-          ? await decide(parsed, sender.e164, now)
-          : { outcome: 'no_reply', lang: 'vi' };
+        sender && allowed.has(sender.countryCallingCode) ? await decide(parsed, sender.e164, now) : { outcome: 'no_reply', lang: 'vi' };
       const rendered = decision.reply ? renderReply(decision.reply, { lang: decision.lang, encoding: policy.encoding }) : undefined;
       const twiml = rendered ? twimlMessage(rendered.text) : twimlEmpty();
       const segments = rendered?.segments ?? 0;
@@ -164,7 +162,8 @@ export function createMessageService(store: Store, clock: () => number, policy: 
         lockUntil: decision.lockUntil,
       });
       // The earlier reply, or nothing when it has left the 24-hour cache.
-      if (duplicateOf !== undefined) return { twiml: duplicateOf || twimlEmpty(), command, outcome: 'no_reply', segments: 0, duplicate: true };
+      if (duplicateOf !== undefined)
+        return { twiml: duplicateOf || twimlEmpty(), command, outcome: 'no_reply', segments: 0, duplicate: true };
       return { twiml, command, outcome: decision.outcome, segments, duplicate: false };
     },
   };

@@ -23,7 +23,9 @@ let counter = 0;
 /** A fresh, Twilio-shaped MessageSid (`SM` + 32 hex digits). */
 export function newMessageSid(): string {
   counter = (counter + 1) % 0x1000000;
-  const random = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
+  const random = Math.floor(Math.random() * 0xffffffff)
+    .toString(16)
+    .padStart(8, '0');
   return `SM${Date.now().toString(16).padStart(16, '0')}${random}${counter.toString(16).padStart(8, '0')}`;
 }
 

@@ -66,8 +66,7 @@ export const TEXTS: Readonly<Record<Lang, Texts>> = {
       'Gửi TT (thông tin cá nhân), CT (cư trú), CC (thẻ căn cước) hoặc LS (lịch sử tra cứu) ' +
       `kèm số định danh 12 số. VD: TT ${EXAMPLE_ID}`,
     usage: (kw, what) => `Lệnh ${kw} (${what}) cần số định danh 12 số. VD: ${kw} ${EXAMPLE_ID}`,
-    refused:
-      'Không thể tra cứu. Số định danh không đúng hoặc số điện thoại này chưa được đăng ký cho số định danh đó.',
+    refused: 'Không thể tra cứu. Số định danh không đúng hoặc số điện thoại này chưa được đăng ký cho số định danh đó.',
     rateLimited: ['Bạn đã gửi quá nhiều yêu cầu. Vui lòng thử lại sau ', '.'],
     locked: ['Tra cứu tạm thời bị khóa đến ', '.'],
     optedIn: 'Bạn sẽ nhận lại tin trả lời. Gửi HD để xem hướng dẫn.',
@@ -119,8 +118,7 @@ export const TEXTS: Readonly<Record<Lang, Texts>> = {
       'Send INFO (personal data), ADDR (residence), CARD (ID card) or LOG (lookup history) ' +
       `+ your 12-digit ID, e.g. INFO ${EXAMPLE_ID}. Also TT, CT, CC, LS.`,
     usage: (kw, what) => `${kw} (${what}) needs your 12-digit ID number, e.g. ${kw} ${EXAMPLE_ID}`,
-    refused:
-      'Lookup not possible: either the ID number is wrong or this phone number is not registered for that ID number.',
+    refused: 'Lookup not possible: either the ID number is wrong or this phone number is not registered for that ID number.',
     rateLimited: ['Too many requests. Please try again after ', '.'],
     locked: ['Lookups are locked until ', '.'],
     optedIn: 'You will receive replies again. Send HELP for the list of commands.',
@@ -166,4 +164,3 @@ export const TEXTS: Readonly<Record<Lang, Texts>> = {
     },
   },
 };
-

@@ -24,8 +24,9 @@ function readMessage(xml: string): string {
   if (/&(?!(?:amp|lt|gt|quot|apos|#xD|#13);)/.test(body)) throw new Error(`bare & in ${body}`);
   // XML 1.0 Char production: tab, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF.
   if (/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u.test(body)) throw new Error(`illegal XML char in ${body}`);
-  return body.replace(/&(amp|lt|gt|quot|apos|#xD|#13);/g, (_m, e: string) =>
-    ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#xD': '\r', '#13': '\r' })[e] ?? '',
+  return body.replace(
+    /&(amp|lt|gt|quot|apos|#xD|#13);/g,
+    (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#xD': '\r', '#13': '\r' })[e] ?? '',
   );
 }
 

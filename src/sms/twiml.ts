@@ -83,6 +83,8 @@ export function twimlMessageText(twiml: string): string | undefined {
   const match = MESSAGE_BODY.exec(twiml);
   if (!match) return undefined;
   return (match[1] as string).replace(ENTITY, (_all, name: string) =>
-    name.startsWith('#') ? String.fromCodePoint(name[1] === 'x' ? parseInt(name.slice(2), 16) : Number(name.slice(1))) : (NAMED[name] as string),
+    name.startsWith('#')
+      ? String.fromCodePoint(name[1] === 'x' ? parseInt(name.slice(2), 16) : Number(name.slice(1)))
+      : (NAMED[name] as string),
   );
 }

@@ -34,7 +34,9 @@ describe('background checkpointer', () => {
     expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
     const sizeBefore = statSync(file).size;
     await Promise.all(
-      Array.from({ length: 200 }, (_, i) => store.recordMessage({ audit: auditEntry({ messageSid: `SM${i}`, at: i }), twiml: 'x'.repeat(500) })),
+      Array.from({ length: 200 }, (_, i) =>
+        store.recordMessage({ audit: auditEntry({ messageSid: `SM${i}`, at: i }), twiml: 'x'.repeat(500) }),
+      ),
     );
     await copied;
     expect(seen.length).toBeGreaterThan(0);

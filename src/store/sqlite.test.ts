@@ -41,8 +41,10 @@ describe('schema', () => {
     const db = new Database(file);
     db.transaction(() => {
       for (const sql of MIGRATIONS.slice(0, 2)) db.exec(sql);
-      db.prepare(`INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments)
-        VALUES (?, 'SMold', '+84912345678', 'TT', '001099054321', 'served', 1)`).run(T0);
+      db.prepare(
+        `INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments)
+        VALUES (?, 'SMold', '+84912345678', 'TT', '001099054321', 'served', 1)`,
+      ).run(T0);
       db.prepare(`INSERT INTO message_replies (message_sid, at, twiml) VALUES ('SMold', ?, '<Response>old</Response>')`).run(T0);
       db.pragma('user_version = 2');
     })();
@@ -125,7 +127,8 @@ describe('audit log', () => {
     expect(await store.recentLookups('+84912345678', T0, 10)).toEqual([T0, T0, T0]);
     expect(await store.countFailures('+84912345678', T0)).toBe(2);
     expect(await store.lockedUntil('+84912345678', T0)).toBe(T0 + 5);
-    for (const p of [first, again, other]) void p.then(() => commits.push((store.db.prepare('SELECT count(*) FROM audit_log').pluck().get() as number)));
+    for (const p of [first, again, other])
+      void p.then(() => commits.push(store.db.prepare('SELECT count(*) FROM audit_log').pluck().get() as number));
     expect(await Promise.all([first, again, other])).toEqual([{}, { duplicateOf: 'one' }, {}]);
     expect(commits).toEqual([2, 2, 2]);
     expect(await store.countFailures('+84912345678', T0)).toBe(1);

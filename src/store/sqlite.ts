@@ -20,7 +20,6 @@ import {
   type StoreCounts,
 } from './types.js';
 
-
 interface AuditRow {
   at: number;
   message_sid: string;
@@ -213,8 +212,10 @@ export class SqliteStore implements Store {
     if (!stmt) {
       if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`bad limit: ${limit}`);
       stmt = this.db
-        .prepare(`SELECT at FROM audit_log INDEXED BY audit_log_sender_lookups
-          WHERE sender = ? AND outcome IN ('served', 'refused') AND at >= ? ORDER BY at DESC LIMIT ${limit}`)
+        .prepare(
+          `SELECT at FROM audit_log INDEXED BY audit_log_sender_lookups
+          WHERE sender = ? AND outcome IN ('served', 'refused') AND at >= ? ORDER BY at DESC LIMIT ${limit}`,
+        )
         .pluck();
       this.recentLookupsStmts.set(limit, stmt);
     }

@@ -8,9 +8,21 @@ import type { Citizen } from '../citizens/types.js';
 import type { SeedSession } from './types.js';
 
 export const CITIZEN_COLUMNS = [
-  'id_number', 'full_name', 'date_of_birth', 'sex', 'phone', 'birth_registration_place', 'hometown',
-  'ethnicity', 'religion', 'nationality', 'permanent_address', 'temporary_address', 'current_address',
-  'card_issued_on', 'card_expires_on',
+  'id_number',
+  'full_name',
+  'date_of_birth',
+  'sex',
+  'phone',
+  'birth_registration_place',
+  'hometown',
+  'ethnicity',
+  'religion',
+  'nationality',
+  'permanent_address',
+  'temporary_address',
+  'current_address',
+  'card_issued_on',
+  'card_expires_on',
 ] as const;
 
 export type CitizenRow = Record<(typeof CITIZEN_COLUMNS)[number], string | null>;
@@ -18,7 +30,9 @@ export type CitizenRow = Record<(typeof CITIZEN_COLUMNS)[number], string | null>
 export const UPSERT_CITIZEN = `INSERT INTO citizens (${CITIZEN_COLUMNS.join(', ')})
   VALUES (${CITIZEN_COLUMNS.map(() => '?').join(', ')})
   ON CONFLICT (id_number) DO UPDATE SET
-  ${CITIZEN_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  ${CITIZEN_COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
 
 /** Staging table of an atomic seed run (temp schema: a temp file, dropped with the connection). */
 const CREATE_STAGING = `CREATE TEMP TABLE seed_staging (${CITIZEN_COLUMNS.join(', ')})`;
@@ -27,7 +41,9 @@ const INSERT_STAGING = `INSERT INTO temp.seed_staging VALUES (${CITIZEN_COLUMNS.
 const MOVE_STAGING = `INSERT INTO main.citizens (${CITIZEN_COLUMNS.join(', ')})
   SELECT ${CITIZEN_COLUMNS.join(', ')} FROM temp.seed_staging WHERE true ORDER BY id_number
   ON CONFLICT (id_number) DO UPDATE SET
-  ${CITIZEN_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  ${CITIZEN_COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
 const DROP_STAGING = 'DROP TABLE temp.seed_staging';
 
 const byIdNumber = (a: Citizen, b: Citizen) => (a.idNumber < b.idNumber ? -1 : a.idNumber > b.idNumber ? 1 : 0);
@@ -54,9 +70,21 @@ export function toCitizen(r: CitizenRow): Citizen {
 
 function citizenValues(c: Citizen): (string | null)[] {
   return [
-    c.idNumber, c.fullName, c.dateOfBirth, c.sex, c.phone, c.birthRegistrationPlace, c.hometown,
-    c.ethnicity, c.religion, c.nationality, c.permanentAddress, c.temporaryAddress, c.currentAddress,
-    c.cardIssuedOn, c.cardExpiresOn,
+    c.idNumber,
+    c.fullName,
+    c.dateOfBirth,
+    c.sex,
+    c.phone,
+    c.birthRegistrationPlace,
+    c.hometown,
+    c.ethnicity,
+    c.religion,
+    c.nationality,
+    c.permanentAddress,
+    c.temporaryAddress,
+    c.currentAddress,
+    c.cardIssuedOn,
+    c.cardExpiresOn,
   ];
 }
 

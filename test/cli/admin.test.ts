@@ -23,7 +23,10 @@ beforeEach(async () => {
   await seed.write([citizen()]);
   await seed.commit();
   await store.recordMessage({ audit: entry({ at: Date.now() - 400 * DAY, messageSid: 'SMold' }), twiml: '' });
-  await store.recordMessage({ audit: entry({ at: Date.now() - 500 * DAY, messageSid: 'SMolder', sender: '+84971234111', outcome: 'refused' }), twiml: '' });
+  await store.recordMessage({
+    audit: entry({ at: Date.now() - 500 * DAY, messageSid: 'SMolder', sender: '+84971234111', outcome: 'refused' }),
+    twiml: '',
+  });
   await store.recordMessage({ audit: entry({ messageSid: 'SMnew', command: 'CC' }), twiml: '', lockUntil: Date.now() + DAY });
   await store.close();
 });

@@ -122,7 +122,15 @@ describe('seed', () => {
   const usage: [string, () => string[], RegExp][] = [
     ['no file', () => [], /no file given/],
     ['a missing file', () => [join(dir, 'nope.csv')], /cannot read/],
-    ['an unreadable file (a folder named .csv)', () => { const p = join(dir, 'folder.csv'); mkdirSync(p); return [p]; }, /cannot read/],
+    [
+      'an unreadable file (a folder named .csv)',
+      () => {
+        const p = join(dir, 'folder.csv');
+        mkdirSync(p);
+        return [p];
+      },
+      /cannot read/,
+    ],
     ['an unknown extension', () => [file('c.txt', HEADER)], /unknown file extension/],
     ['a missing required column', () => [file('c.csv', 'id_number,full_name,sex,phone\n')], /missing required column date_of_birth/],
     ['JSON that is not an array', () => [file('c.json', '{"a":1}')], /JSON array/],

@@ -27,7 +27,10 @@ export interface TestServer {
   file: string;
   /** Posts an inbound SMS signed with `token` (default: the right one). */
   sms(from: string, body: string, options?: SmsOptions): Promise<{ status: number; text: string; contentType: string | null }>;
-  post(path: string, init: { body: string; headers: Record<string, string> }): Promise<{ status: number; text: string; contentType: string | null }>;
+  post(
+    path: string,
+    init: { body: string; headers: Record<string, string> },
+  ): Promise<{ status: number; text: string; contentType: string | null }>;
   reopen(): Promise<void>;
   close(): Promise<void>;
 }
@@ -68,7 +71,15 @@ export async function startTestServer(
     ...policy,
   };
   const listen = async () => {
-    const logger = createLogger('info', new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } }));
+    const logger = createLogger(
+      'info',
+      new Writable({
+        write(chunk, _enc, cb) {
+          logs.push(String(chunk));
+          cb();
+        },
+      }),
+    );
     const app = createApp({
       store,
       logger,

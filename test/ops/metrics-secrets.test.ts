@@ -198,16 +198,24 @@ describe('secrets never leak (real process)', () => {
     const p = person(3);
     const q = person(4);
     expect(keep(await post(server.url, '/sms', signedSms(p.phone, `TT ${p.id}`)))).toMatchObject({ status: 200 });
-    expect(keep(await post(server.url, '/sms', signedSms(p.phone, `CC ${p.id}`, { token: SECRETS.TWILIO_AUTH_TOKEN_PREVIOUS })))).toMatchObject({ status: 200 });
+    expect(
+      keep(await post(server.url, '/sms', signedSms(p.phone, `CC ${p.id}`, { token: SECRETS.TWILIO_AUTH_TOKEN_PREVIOUS }))),
+    ).toMatchObject({ status: 200 });
     expect(keep(await post(server.url, '/sms', signedSms(q.phone, `TT ${p.id}`)))).toMatchObject({ status: 200 });
-    expect(keep(await post(server.url, '/sms', signedSms(q.phone, `TT ${q.id}`, { token: 'a-wrong-token' })))).toMatchObject({ status: 403 });
+    expect(keep(await post(server.url, '/sms', signedSms(q.phone, `TT ${q.id}`, { token: 'a-wrong-token' })))).toMatchObject({
+      status: 403,
+    });
     const unsigned = signedSms(q.phone, `TT ${q.id}`);
     delete unsigned.headers['x-twilio-signature'];
     expect(keep(await post(server.url, '/sms', unsigned))).toMatchObject({ status: 400 });
     const big = signedSms(q.phone, `TT ${q.id} ${'x'.repeat(70_000)}`);
     expect(keep(await post(server.url, '/sms', big))).toMatchObject({ status: 413 });
-    expect(keep(await post(server.url, '/sms', { body: '{}', headers: { 'content-type': 'application/json' } }))).toMatchObject({ status: 415 });
-    expect(keep(await post(server.url, '/sms', { body: 'From=%ZZ', headers: { 'content-type': 'application/x-www-form-urlencoded' } }))).toMatchObject({ status: 400 });
+    expect(keep(await post(server.url, '/sms', { body: '{}', headers: { 'content-type': 'application/json' } }))).toMatchObject({
+      status: 415,
+    });
+    expect(
+      keep(await post(server.url, '/sms', { body: 'From=%ZZ', headers: { 'content-type': 'application/x-www-form-urlencoded' } })),
+    ).toMatchObject({ status: 400 });
     expect(keep(await post(server.url, '/nowhere', { body: '', headers: {} }))).toMatchObject({ status: 404 });
     const denied = await get(server.url, '/metrics', { authorization: 'Bearer wrong' });
     expect(denied.status).toBe(401);

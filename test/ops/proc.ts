@@ -185,7 +185,12 @@ export type Answer =
   | { kind: 'cut'; detail: string };
 
 /** POSTs `payload` to `url + path` with node:http and classifies the result. */
-export function post(url: string, path: string, payload: { body: string; headers: Record<string, string> }, agent?: http.Agent): Promise<Answer> {
+export function post(
+  url: string,
+  path: string,
+  payload: { body: string; headers: Record<string, string> },
+  agent?: http.Agent,
+): Promise<Answer> {
   return new Promise((resolve) => {
     let settled = false;
     let responded = false;
@@ -216,7 +221,8 @@ export function post(url: string, path: string, payload: { body: string; headers
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (responded) settle({ kind: 'cut', detail: `after the headers: ${err.message}` });
-      else if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET' || err.code === 'EPIPE') settle({ kind: 'refused', code: err.code });
+      else if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET' || err.code === 'EPIPE')
+        settle({ kind: 'refused', code: err.code });
       else settle({ kind: 'cut', detail: `${err.code ?? ''} ${err.message}` });
     });
     req.end(payload.body);

@@ -7,18 +7,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  exitWithin,
-  person,
-  post,
-  seedFake,
-  serverEnv,
-  signedSms,
-  startServer,
-  tempDir,
-  TWIML_MESSAGE,
-  type Answer,
-} from './proc.js';
+import { exitWithin, person, post, seedFake, serverEnv, signedSms, startServer, tempDir, TWIML_MESSAGE, type Answer } from './proc.js';
 
 const RECORDS = 200;
 const GRACE_MS = 10_000;
@@ -55,7 +44,9 @@ describe('graceful shutdown', () => {
 
     const cut = results.filter((r) => r.answer.kind === 'cut');
     expect(cut.map((r) => r.answer)).toEqual([]);
-    const complete = results.filter((r): r is { p: (typeof people)[number]; answer: Extract<Answer, { kind: 'complete' }> } => r.answer.kind === 'complete');
+    const complete = results.filter(
+      (r): r is { p: (typeof people)[number]; answer: Extract<Answer, { kind: 'complete' }> } => r.answer.kind === 'complete',
+    );
     expect(complete.length).toBeGreaterThanOrEqual(40);
     for (const { p, answer } of complete) {
       expect(answer.status).toBe(200);
@@ -105,7 +96,12 @@ describe('graceful shutdown', () => {
     let received = '';
     socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
     const closedByServer = new Promise<void>((resolve) => socket.once('end', () => resolve()));
-    const head = Object.entries({ ...headers, host: 'sms.example.vn', connection: 'keep-alive', 'content-length': String(Buffer.byteLength(body)) })
+    const head = Object.entries({
+      ...headers,
+      host: 'sms.example.vn',
+      connection: 'keep-alive',
+      'content-length': String(Buffer.byteLength(body)),
+    })
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
     // Headers and half of the body before the signal, the other half after it.
