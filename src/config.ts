@@ -3,6 +3,7 @@
  * A bad value stops start-up with a one-line reason naming the variable.
  */
 import { z } from 'zod';
+import type { SenderLimits } from './audit/senders.js';
 
 /** A local, non-secret token used only by demo mode (never in production). */
 export const DEMO_AUTH_TOKEN = 'demo-local-auth-token-not-a-secret';
@@ -42,6 +43,8 @@ const schema = z.object({
     )
     .pipe(z.array(z.string().regex(/^\d{1,3}$/, 'must be country calling codes such as 84,856')).min(1)),
   RATE_LIMIT_PER_HOUR: positiveInt(10),
+  REPLY_LIMIT_PER_HOUR: positiveInt(20),
+  REPLY_RETENTION_MINUTES: z.coerce.number().positive().max(1440, 'must be at most 1440 (one day)').default(10),
   LOCKOUT_FAILURES: positiveInt(5),
   LOCKOUT_HOURS: z.coerce.number().positive().default(24),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
@@ -64,6 +67,10 @@ export interface Config {
   logHashKey: string | undefined;
   allowedCountryCodes: string[];
   rateLimitPerHour: number;
+  /** Replies of any kind per number and rolling hour. */
+  replyLimitPerHour: number;
+  /** How long reply bodies are kept for redeliveries of their MessageSid. */
+  replyRetentionMs: number;
   lockoutFailures: number;
   lockoutMs: number;
   shutdownGraceMs: number;
@@ -108,9 +115,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { forTool = fal
     logHashKey: e.LOG_HASH_KEY,
     allowedCountryCodes: e.ALLOWED_COUNTRY_CODES,
     rateLimitPerHour: e.RATE_LIMIT_PER_HOUR,
+    replyLimitPerHour: e.REPLY_LIMIT_PER_HOUR,
+    replyRetentionMs: e.REPLY_RETENTION_MINUTES * 60_000,
     lockoutFailures: e.LOCKOUT_FAILURES,
     lockoutMs: e.LOCKOUT_HOURS * 3_600_000,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     metricsToken: e.METRICS_TOKEN,
+  };
+}
+
+/** The per-sender limits the settings give. */
+export function senderLimits(config: Config): SenderLimits {
+  return {
+    lookupsPerHour: config.rateLimitPerHour,
+    repliesPerHour: config.replyLimitPerHour,
+    lockoutFailures: config.lockoutFailures,
+    lockoutMs: config.lockoutMs,
   };
 }

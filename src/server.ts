@@ -12,7 +12,9 @@ import { createMetrics } from './metrics.js';
 import { SAMPLE_CSV } from './paths.js';
 import { seedRows } from './seeding/seed.js';
 import { readSeedFile } from './seeding/sources.js';
+import { startRetention } from './retention.js';
 import { openSqliteStore, type SqliteStore } from './store/sqlite.js';
+import { StoreOpenError } from './store/types.js';
 
 async function seedDemo(store: SqliteStore, logger: Logger): Promise<void> {
   if ((await store.counts()).citizens > 0) return;
@@ -46,9 +48,19 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const store = openSqliteStore(config.databasePath, {
-    backgroundCheckpoint: { onError: (message) => logger.error({ err: { message } }, 'WAL checkpoint failed') },
-  });
+  let store: SqliteStore;
+  try {
+    store = openSqliteStore(config.databasePath, {
+      backgroundCheckpoint: { onError: (message) => logger.error({ err: { message } }, 'WAL checkpoint failed') },
+    });
+  } catch (err) {
+    if (err instanceof StoreOpenError) {
+      console.error(`error: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const retention = startRetention({ store, clock: Date.now, logger, replyRetentionMs: config.replyRetentionMs });
   if (config.demo) await seedDemo(store, logger);
 
   let baseUrl = config.publicBaseUrl ?? '';
@@ -62,6 +74,7 @@ async function main(): Promise<void> {
       encoding: config.smsEncoding,
       allowedCountryCodes: config.allowedCountryCodes,
       rateLimitPerHour: config.rateLimitPerHour,
+      replyLimitPerHour: config.replyLimitPerHour,
       lockoutFailures: config.lockoutFailures,
       lockoutMs: config.lockoutMs,
     },
@@ -108,6 +121,7 @@ async function main(): Promise<void> {
     grace.unref();
     server.close(() => {
       clearTimeout(grace);
+      retention.stop();
       // No request is running any more: close the database, then let pending log writes finish
       // and the process end by itself (exit code 0); the timer is only a safety net.
       void store

@@ -151,6 +151,36 @@ describe('lockout', () => {
   });
 });
 
+describe('every reply counts against an hourly budget per number', () => {
+  it('answers help, usage and START only up to the budget, then records no_reply and sends nothing', async () => {
+    const limited = await startTestServer([OWNER], { replyLimitPerHour: 20 });
+    try {
+      const texts: string[] = [];
+      for (let i = 0; i < 30; i++) texts.push((await limited.sms('+84971234111', i % 3 === 0 ? 'HD' : i % 3 === 1 ? 'TT' : 'START')).text);
+      expect(texts.slice(0, 20).every((t) => t.includes('<Message>'))).toBe(true);
+      expect(texts.slice(20)).toEqual(Array(10).fill('<?xml version="1.0" encoding="UTF-8"?><Response/>'));
+      const rows = await limited.store.readAudit(0, 100);
+      expect(rows.slice(20).map((r) => [r.outcome, r.segments])).toEqual(Array(10).fill(['no_reply', 0]));
+      // Another number is not affected, and the budget comes back an hour after the first reply.
+      expect((await limited.sms('+84912345678', 'HD')).text).toContain('<Message>');
+      limited.clock.now = T0 + HOUR;
+      expect((await limited.sms('+84971234111', 'HD')).text).toContain('<Message>');
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('START', () => {
+  it('answers in English when the sender last wrote in English, and in Vietnamese otherwise', async () => {
+    await s.sms('+84912345678', 'HELP');
+    await s.sms('+84912345678', 'STOP');
+    expect((await s.sms('+84912345678', 'START')).text).toContain('You will receive replies again.');
+    await s.sms('+84971234111', 'STOP');
+    expect((await s.sms('+84971234111', 'START')).text).toContain('Ban se nhan lai tin tra loi.');
+  });
+});
+
 describe('redelivered MessageSid', () => {
   it('gets the byte-identical reply, is not audited again and counts against no limit', async () => {
     const first = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMsame' } });
@@ -163,10 +193,10 @@ describe('redelivered MessageSid', () => {
     expect((await s.sms('+84912345678', 'TT 001099054321')).text).toContain('Nguyen Van Thu');
   });
 
-  it('answers an empty reply, not audited again, when the MessageSid is older than the 24-hour reply cache', async () => {
+  it('answers an empty reply, not audited again, once the reply body has expired', async () => {
     await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMlate' } });
-    s.store.db.prepare('DELETE FROM message_replies').run(); // what the cache pruning does after 24 hours
-    s.clock.now = T0 + 25 * HOUR;
+    s.clock.now = T0 + 11 * MINUTE;
+    await s.store.pruneExpired({ now: s.clock.now, repliesBefore: s.clock.now - 10 * MINUTE }); // what the retention timer does
     const late = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMlate' } });
     expect(late.status).toBe(200);
     expect(late.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
@@ -175,7 +205,7 @@ describe('redelivered MessageSid', () => {
 
   it('answers a redelivered refusal identically without counting a second failure', async () => {
     for (let i = 0; i < 6; i++) await s.sms('+84912345678', 'TT 079190000111', { extra: { MessageSid: 'SMbad' } });
-    expect(await s.store.countFailures('+84912345678', 0)).toBe(1);
+    expect((await s.store.senderState('+84912345678')).failures).toEqual([T0]);
   });
 });
 

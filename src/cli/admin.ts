@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isWellFormedIdNumber } from '../citizens/idNumber.js';
 import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
-import { loadConfig } from '../config.js';
+import { isLocked, senderExpiresAt, unlocked } from '../audit/senders.js';
+import { loadConfig, senderLimits } from '../config.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { runCli, UsageError } from './run.js';
 
@@ -80,19 +81,27 @@ async function main(argv: string[]): Promise<number> {
       case 'backup': {
         if (!arg) throw new UsageError('backup takes the file to write');
         if (existsSync(arg)) throw new UsageError(`${arg} exists: choose a new file`);
-        await store.backup(arg);
+        const now = Date.now();
+        await store.backup(arg, { now, repliesBefore: now - config.replyRetentionMs });
         const copy = openSqliteStore(arg, { readonly: true });
-        const check = copy.db.pragma('integrity_check', { simple: true });
+        const findings = await copy.checkIntegrity();
         const counts = await copy.counts();
         await copy.close();
+        const check = findings.length === 0 ? 'ok' : findings.join('; ');
         console.log(`backup written to ${arg}: integrity ${check}, ${counts.citizens} citizens, ${counts.auditLog} audit rows`);
-        return check === 'ok' ? 0 : 1;
+        return findings.length === 0 ? 0 : 1;
       }
       case 'unlock': {
         const phone = normalizeVietnameseMobile(arg ?? '');
         const sender = phone.ok ? phone.value : normalizeSender(arg ?? '')?.e164;
         if (!sender) throw new UsageError('unlock takes a phone number');
-        console.log((await store.unlock(sender)) ? `unlocked ${sender}` : `${sender} was not locked`);
+        const limits = senderLimits(config);
+        const changed = await store.updateSender(sender, (state) => {
+          if (!isLocked(state, Date.now()) && state.failures.length === 0) return undefined;
+          const next = unlocked(state);
+          return { state: next, expiresAt: senderExpiresAt(next, limits) };
+        });
+        console.log(changed ? `unlocked ${sender} (failed attempts forgotten)` : `${sender} was not locked`);
         return 0;
       }
       case 'stats': {

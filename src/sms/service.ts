@@ -1,22 +1,38 @@
 /**
  * Decides the answer to one inbound message, and records it. The order of checks is the policy:
- * redelivery, sender, opt-out keywords, opted-out sender, help, lock, hourly limit, verification.
- * Knows nothing of HTTP.
+ * sender, opt-out keywords, opted-out sender, the hourly reply budget, help, lock, hourly lookup
+ * limit, verification. Knows nothing of HTTP.
+ *
+ * The decision is a pure function of what the store read for it (the sender's state, the record,
+ * its history) and runs inside the store's transaction (`Store.admit`), so that two messages from
+ * one sender can never both pass a limit, on any backend or node.
  */
+import {
+  afterLookup,
+  afterReply,
+  lookupRetryAt,
+  replyBudgetSpent,
+  senderAt,
+  senderExpiresAt,
+  withLang,
+  withOptOut,
+  type SenderLimits,
+  type SenderState,
+} from '../audit/senders.js';
+import type { AuditCommand, LookupCommand, Outcome } from '../audit/types.js';
 import { cardStatus } from '../citizens/cardExpiry.js';
 import { isoToday } from '../citizens/dates.js';
 import { normalizeSender } from '../citizens/phone.js';
 import { isOwnRecord } from '../citizens/verification.js';
 import type { Citizen } from '../citizens/types.js';
-import { REPLY_CACHE_MS, type AuditCommand, type Store } from '../store/types.js';
+import type { AdmissionContext, Store, Verdict } from '../store/types.js';
 import { parseMessage } from './parser.js';
-import { renderReply } from './render.js';
+import { MAX_HISTORY_ENTRIES, renderReply } from './render.js';
 import { twimlEmpty, twimlMessage } from './twiml.js';
-import type { Lang, LookupCommand, Outcome, ParsedMessage, Reply, SmsEncoding } from './types.js';
+import type { Lang, ParsedMessage, Reply, SmsEncoding } from './types.js';
 
 const HOUR_MS = 3_600_000;
 const HISTORY_DAYS_MS = 30 * 24 * HOUR_MS;
-const HISTORY_ENTRIES = 5;
 const MAX_SENDER_CHARS = 64;
 
 /** An inbound message as Twilio describes it. */
@@ -32,6 +48,8 @@ export interface ServicePolicy {
   /** Country calling codes (without `+`) whose senders get replies. */
   allowedCountryCodes: readonly string[];
   rateLimitPerHour: number;
+  /** Replies of any kind per number and rolling hour; past it nothing is sent. */
+  replyLimitPerHour: number;
   lockoutFailures: number;
   lockoutMs: number;
 }
@@ -41,6 +59,7 @@ export interface HandledMessage {
   twiml: string;
   command: AuditCommand;
   outcome: Outcome;
+  /** Segments of the reply sent now (for a redelivery: of the earlier reply sent again). */
   segments: number;
   /** True when this MessageSid was answered before and the earlier reply was sent again. */
   duplicate: boolean;
@@ -65,106 +84,126 @@ function auditCommand(parsed: ParsedMessage): AuditCommand {
   }
 }
 
+/** A decision before it is put into words. */
 interface Decision {
   reply?: Reply;
   outcome: Outcome;
   lang: Lang;
-  lockUntil?: number;
+  state: SenderState;
+}
+
+function serve(command: LookupCommand, citizen: Citizen, context: AdmissionContext, now: number): Reply {
+  switch (command) {
+    case 'TT':
+      return { kind: 'personal', citizen };
+    case 'CT':
+      return { kind: 'residence', citizen };
+    case 'CC':
+      return { kind: 'card', status: cardStatus(citizen, isoToday(new Date(now))) };
+    case 'LS':
+      return { kind: 'history', entries: context.history?.entries ?? [], total30Days: context.history?.total ?? 0 };
+  }
+}
+
+/** The lookup rules: lock, hourly limit, then verification against the registered phone. */
+function lookup(
+  parsed: Extract<ParsedMessage, { kind: 'lookup' }>,
+  sender: string,
+  context: AdmissionContext,
+  state: SenderState,
+  now: number,
+  limits: SenderLimits,
+): Decision {
+  const { lang } = parsed;
+  if (state.lockedUntil !== null) return { reply: { kind: 'locked', until: state.lockedUntil }, outcome: 'locked', lang, state };
+  const retryAt = lookupRetryAt(state, limits);
+  if (retryAt !== undefined) return { reply: { kind: 'rate_limited', retryAt }, outcome: 'rate_limited', lang, state };
+  const own = isOwnRecord(context.citizen, sender);
+  const next = afterLookup(state, now, own, limits);
+  if (!own || !context.citizen) return { reply: { kind: 'refused' }, outcome: 'refused', lang, state: next };
+  return { reply: serve(parsed.command, context.citizen, context, now), outcome: 'served', lang, state: next };
+}
+
+/** The policy, over the sender's state as it stands now. Pure. */
+function decide(parsed: ParsedMessage, sender: string, context: AdmissionContext, now: number, limits: SenderLimits): Decision {
+  let state = senderAt(context.sender, now, limits);
+  if (parsed.kind === 'opt_out') return { outcome: 'opted_out', lang: state.lang ?? 'vi', state: withOptOut(state, true) };
+  if (parsed.kind === 'opt_in') {
+    state = withOptOut(state, false);
+    const lang = state.lang ?? 'vi';
+    if (replyBudgetSpent(state, limits)) return { outcome: 'no_reply', lang, state };
+    return { reply: { kind: 'opted_in' }, outcome: 'help', lang, state };
+  }
+  if (state.optedOut) return { outcome: 'opted_out', lang: 'vi', state };
+  const { lang } = parsed;
+  state = withLang(state, lang);
+  if (replyBudgetSpent(state, limits)) return { outcome: 'no_reply', lang, state };
+  switch (parsed.kind) {
+    case 'help':
+      return { reply: { kind: 'help' }, outcome: 'help', lang, state };
+    case 'malformed':
+      return { reply: { kind: 'usage', command: parsed.command }, outcome: 'help', lang, state };
+    case 'lookup':
+      return lookup(parsed, sender, context, state, now, limits);
+  }
 }
 
 /** Builds the service over a store, a clock and the policy. */
 export function createMessageService(store: Store, clock: () => number, policy: ServicePolicy): MessageService {
   const allowed = new Set(policy.allowedCountryCodes);
-
-  async function serve(command: LookupCommand, citizen: Citizen, now: number): Promise<Reply> {
-    switch (command) {
-      case 'TT':
-        return { kind: 'personal', citizen };
-      case 'CT':
-        return { kind: 'residence', citizen };
-      case 'CC':
-        return { kind: 'card', status: cardStatus(citizen, isoToday(new Date(now))) };
-      case 'LS': {
-        const history = await store.accessHistory(citizen.idNumber, citizen.phone, {
-          limit: HISTORY_ENTRIES,
-          since: now - HISTORY_DAYS_MS,
-        });
-        return { kind: 'history', entries: history.entries, total30Days: history.total };
-      }
-    }
-  }
-
-  async function lookup(parsed: Extract<ParsedMessage, { kind: 'lookup' }>, sender: string, now: number): Promise<Decision> {
-    const { lang } = parsed;
-    const lockedUntil = await store.lockedUntil(sender, now);
-    if (lockedUntil !== undefined) return { reply: { kind: 'locked', until: lockedUntil }, outcome: 'locked', lang };
-    // A lookup at time t counts until t + 1 h (exclusive), so the retry time is exact.
-    const recent = await store.recentLookups(sender, now - HOUR_MS + 1, policy.rateLimitPerHour);
-    if (recent.length >= policy.rateLimitPerHour) {
-      const oldest = recent[recent.length - 1] as number;
-      return { reply: { kind: 'rate_limited', retryAt: oldest + HOUR_MS }, outcome: 'rate_limited', lang };
-    }
-    const citizen = await store.findCitizen(parsed.idNumber);
-    if (!citizen || !isOwnRecord(citizen, sender)) {
-      const failures = (await store.countFailures(sender, now - policy.lockoutMs)) + 1;
-      const lockUntil = failures >= policy.lockoutFailures ? now + policy.lockoutMs : undefined;
-      return { reply: { kind: 'refused' }, outcome: 'refused', lang, lockUntil };
-    }
-    return { reply: await serve(parsed.command, citizen, now), outcome: 'served', lang };
-  }
-
-  async function decide(parsed: ParsedMessage, sender: string, now: number): Promise<Decision> {
-    switch (parsed.kind) {
-      case 'opt_out':
-        await store.setOptedOut(sender, true, now);
-        return { outcome: 'opted_out', lang: 'vi' };
-      case 'opt_in':
-        await store.setOptedOut(sender, false, now);
-        return { reply: { kind: 'opted_in' }, outcome: 'help', lang: 'vi' };
-    }
-    if (await store.isOptedOut(sender)) return { outcome: 'opted_out', lang: 'vi' };
-    switch (parsed.kind) {
-      case 'help':
-        return { reply: { kind: 'help' }, outcome: 'help', lang: parsed.lang };
-      case 'malformed':
-        return { reply: { kind: 'usage', command: parsed.command }, outcome: 'help', lang: parsed.lang };
-      case 'lookup':
-        return lookup(parsed, sender, now);
-    }
-  }
+  const limits: SenderLimits = {
+    lookupsPerHour: policy.rateLimitPerHour,
+    repliesPerHour: policy.replyLimitPerHour,
+    lockoutFailures: policy.lockoutFailures,
+    lockoutMs: policy.lockoutMs,
+  };
+  const render = { encoding: policy.encoding };
 
   return {
     async handle({ messageSid, from, body }) {
       const now = clock();
       const parsed = parseMessage(body);
       const command = auditCommand(parsed);
-      const earlier = await store.findReply(messageSid, now - REPLY_CACHE_MS);
-      if (earlier !== undefined) return { twiml: earlier, command, outcome: 'no_reply', segments: 0, duplicate: true };
-
-      const sender = normalizeSender(from);
-      const decision: Decision =
-        sender && allowed.has(sender.countryCallingCode) ? await decide(parsed, sender.e164, now) : { outcome: 'no_reply', lang: 'vi' };
-      const rendered = decision.reply ? renderReply(decision.reply, { lang: decision.lang, encoding: policy.encoding }) : undefined;
-      const twiml = rendered ? twimlMessage(rendered.text) : twimlEmpty();
-      const segments = rendered?.segments ?? 0;
-      const targetId = parsed.kind === 'lookup' ? parsed.idNumber : null;
-      const { duplicateOf } = await store.recordMessage({
-        audit: {
+      const phone = normalizeSender(from);
+      const served = phone !== undefined && allowed.has(phone.countryCallingCode);
+      const sender = phone?.e164 ?? from.slice(0, MAX_SENDER_CHARS);
+      const lookupOf = parsed.kind === 'lookup' ? parsed : undefined;
+      const admitted = await store.admit(
+        {
           at: now,
           messageSid,
-          sender: sender?.e164 ?? from.slice(0, MAX_SENDER_CHARS),
-          command,
-          targetId,
-          outcome: decision.outcome,
-          segments,
+          sender,
+          tracked: served,
+          targetId: lookupOf?.idNumber ?? null,
+          history: lookupOf?.command === 'LS' ? { limit: MAX_HISTORY_ENTRIES, since: now - HISTORY_DAYS_MS } : undefined,
         },
-        twiml,
-        lockUntil: decision.lockUntil,
-      });
-      // The earlier reply, or nothing when it has left the 24-hour cache.
-      if (duplicateOf !== undefined)
-        return { twiml: duplicateOf || twimlEmpty(), command, outcome: 'no_reply', segments: 0, duplicate: true };
-      return { twiml, command, outcome: decision.outcome, segments, duplicate: false };
+        (context): Verdict => {
+          // Senders that get no reply (not a phone number, a country not served) keep no state.
+          if (!served) return { command, outcome: 'no_reply', segments: 0, twiml: twimlEmpty() };
+          const decision = decide(parsed, sender, context, now, limits);
+          const rendered = decision.reply ? renderReply(decision.reply, { lang: decision.lang, ...render }) : undefined;
+          const state = rendered ? afterReply(decision.state, now, limits) : decision.state;
+          return {
+            command,
+            outcome: decision.outcome,
+            segments: rendered?.segments ?? 0,
+            twiml: rendered ? twimlMessage(rendered.text) : twimlEmpty(),
+            sender: { state, expiresAt: senderExpiresAt(state, limits) },
+          };
+        },
+      );
+      if (admitted.duplicate) {
+        const { original, twiml } = admitted;
+        return {
+          twiml: twiml ?? twimlEmpty(),
+          command: original.command,
+          outcome: original.outcome,
+          segments: twiml === undefined ? 0 : original.segments,
+          duplicate: true,
+        };
+      }
+      const { verdict } = admitted;
+      return { twiml: verdict.twiml, command, outcome: verdict.outcome, segments: verdict.segments, duplicate: false };
     },
   };
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordEntry } from '../../test/helpers/audit.js';
 import { auditEntry } from '../../test/helpers/citizens.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { startCheckpointer, type CheckpointResult } from './checkpointer.js';
@@ -34,9 +35,7 @@ describe('background checkpointer', () => {
     expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
     const sizeBefore = statSync(file).size;
     await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        store.recordMessage({ audit: auditEntry({ messageSid: `SM${i}`, at: i }), twiml: 'x'.repeat(500) }),
-      ),
+      Array.from({ length: 200 }, (_, i) => recordEntry(store, auditEntry({ messageSid: `SM${i}`, at: i }), 'x'.repeat(500))),
     );
     await copied;
     expect(seen.length).toBeGreaterThan(0);
@@ -71,7 +70,7 @@ describe('background checkpointer', () => {
     const script = `
       const { openSqliteStore } = await import(${JSON.stringify(join(PROJECT_ROOT, 'dist', 'src', 'store', 'sqlite.js'))});
       const store = openSqliteStore(${JSON.stringify(join(dir, 'e.db'))}, { backgroundCheckpoint: { intervalMs: 5 } });
-      await store.recordMessage({ audit: { at: 1, messageSid: 'SM1', sender: '+84912345678', command: 'TT', targetId: null, outcome: 'help', segments: 0 }, twiml: 'x' });
+      await store.admit({ at: 1, messageSid: 'SM1', sender: '+84912345678', tracked: false, targetId: null }, () => ({ command: 'HELP', outcome: 'help', segments: 0, twiml: 'x' }));
       await store.close();
       process.stdout.write('after close');`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });

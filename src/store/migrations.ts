@@ -3,8 +3,12 @@
  * each runs in its own transaction. Append new migrations; never edit an applied one.
  */
 import type Database from 'better-sqlite3';
+import { EMPTY_SENDER, encodeSenderState, type SenderState } from '../audit/senders.js';
 
-export const MIGRATIONS: readonly string[] = [
+/** One migration: SQL, or a function for what SQL alone cannot say. Runs inside a transaction. */
+export type Migration = string | ((db: Database.Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: citizen records, keyed by ID number (WITHOUT ROWID: one b-tree, faster seeding and lookups).
   `CREATE TABLE citizens (
      id_number TEXT PRIMARY KEY,
@@ -67,6 +71,13 @@ export const MIGRATIONS: readonly string[] = [
      SELECT a.id, r.at, r.twiml FROM message_replies r JOIN audit_log a ON a.message_sid = r.message_sid ORDER BY a.id;
    DROP TABLE message_replies;
    ALTER TABLE message_replies_by_audit RENAME TO message_replies;`,
+
+  // 4: one state row per sender (the limits' windows, the lock, the opt-out), read and written in
+  // the transaction that records each message: the decision and its record are one atomic step,
+  // and a message needs one read instead of four. The audit log's sender index, which only the
+  // limits read, goes. Carried over: opt-outs, current locks, and the lookups and failures of the
+  // last 7 days (the rules keep what their windows need); the rows expire after those 7 days.
+  migrateToSenderStates,
 ];
 
 /** The schema version this code expects. */
@@ -84,8 +95,45 @@ export function migrate(db: Database.Database): void {
   }
   for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[version - 1] as string);
+      const migration = MIGRATIONS[version - 1];
+      if (typeof migration === 'function') migration(db);
+      else if (migration !== undefined) db.exec(migration);
       db.pragma(`user_version = ${version}`);
     })();
   }
+}
+
+function migrateToSenderStates(db: Database.Database): void {
+  db.exec(`CREATE TABLE senders (
+     sender TEXT PRIMARY KEY,
+     state TEXT NOT NULL,       -- encodeSenderState(); the store does not read inside it
+     expires_at INTEGER         -- when the row may be deleted; NULL: kept (an opt-out)
+   ) WITHOUT ROWID;
+   CREATE INDEX senders_expiry ON senders (expires_at) WHERE expires_at IS NOT NULL;`);
+  const now = Date.now();
+  const since = now - 7 * 86_400_000;
+  const states = new Map<string, { lookups: number[]; failures: number[]; lockedUntil: number | null; optedOut: boolean }>();
+  const get = (sender: string) => {
+    let s = states.get(sender);
+    if (!s) states.set(sender, (s = { lookups: [], failures: [], lockedUntil: null, optedOut: false }));
+    return s;
+  };
+  const lookups = db
+    .prepare(`SELECT sender, at, outcome FROM audit_log WHERE at >= ? AND outcome IN ('served', 'refused') ORDER BY at DESC`)
+    .all(since) as { sender: string; at: number; outcome: string }[];
+  for (const row of lookups) {
+    const s = get(row.sender);
+    if (row.at > now - 3_600_000) s.lookups.push(row.at);
+    if (row.outcome === 'refused' && s.failures.length < 100) s.failures.push(row.at);
+  }
+  for (const row of db.prepare(`SELECT sender, until FROM sender_locks WHERE until > ?`).all(now) as { sender: string; until: number }[]) {
+    get(row.sender).lockedUntil = row.until;
+  }
+  for (const row of db.prepare(`SELECT sender FROM opt_outs`).all() as { sender: string }[]) get(row.sender).optedOut = true;
+  const insert = db.prepare(`INSERT INTO senders (sender, state, expires_at) VALUES (?, ?, ?)`);
+  for (const [sender, s] of states) {
+    const state: SenderState = { ...EMPTY_SENDER, ...s };
+    insert.run(sender, encodeSenderState(state), s.optedOut ? null : Math.max(now + 7 * 86_400_000, s.lockedUntil ?? 0));
+  }
+  db.exec(`DROP TABLE sender_locks; DROP TABLE opt_outs; DROP INDEX audit_log_sender_lookups;`);
 }

@@ -1,12 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+// What only the SQLite store does: its schema and migrations, the triggers that keep the audit log
+// append-only, group commit, never waiting for another process's lock on the event loop, and
+// backups. What every store does is in contract.test.ts.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { auditEntry, citizen } from '../../test/helpers/citizens.js';
 import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordEntry } from '../../test/helpers/audit.js';
+import { auditEntry, citizen } from '../../test/helpers/citizens.js';
+import { EMPTY_SENDER } from '../audit/senders.js';
+import type { AuditEntry } from '../audit/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { openSqliteStore, type SqliteStore } from './sqlite.js';
-import type { AuditEntry } from './types.js';
+import { StoreOpenError, StoreUnavailableError, type Decide } from './types.js';
 
 const T0 = Date.UTC(2026, 10, 27, 3, 0, 0);
 let dir: string;
@@ -14,6 +20,8 @@ let file: string;
 let store: SqliteStore;
 
 const audit = (over: Partial<AuditEntry> = {}): AuditEntry => auditEntry({ at: T0, ...over });
+const help: Decide = () => ({ command: 'HELP', outcome: 'help', segments: 1, twiml: 'help' });
+const admission = (messageSid: string) => ({ at: T0, messageSid, sender: '+84912345678', tracked: true, targetId: null });
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'store-'));
@@ -25,6 +33,20 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Builds a database at an older schema version, with `fill` run on it. */
+function databaseAt(version: number, fill: (db: Database.Database) => void): void {
+  const db = new Database(file);
+  db.transaction(() => {
+    for (const m of MIGRATIONS.slice(0, version)) {
+      if (typeof m === 'string') db.exec(m);
+      else m(db);
+    }
+    fill(db);
+    db.pragma(`user_version = ${version}`);
+  })();
+  db.close();
+}
+
 describe('schema', () => {
   it('creates the schema at the current version in WAL mode, and reopening is a no-op', async () => {
     expect(await store.migrationsCurrent()).toBe(true);
@@ -35,187 +57,200 @@ describe('schema', () => {
     expect(await store.migrationsCurrent()).toBe(true);
   });
 
-  it('migration 3 keeps the cached replies of a version-2 database, now found through the audit row', async () => {
+  it('migration 3 keeps the cached replies of a version-2 database, found again by a redelivery', async () => {
     await store.close();
     rmSync(file);
-    const db = new Database(file);
-    db.transaction(() => {
-      for (const sql of MIGRATIONS.slice(0, 2)) db.exec(sql);
+    databaseAt(2, (db) => {
       db.prepare(
         `INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments)
-        VALUES (?, 'SMold', '+84912345678', 'TT', '001099054321', 'served', 1)`,
+         VALUES (?, 'SMold', '+84912345678', 'TT', '001099054321', 'served', 1)`,
       ).run(T0);
       db.prepare(`INSERT INTO message_replies (message_sid, at, twiml) VALUES ('SMold', ?, '<Response>old</Response>')`).run(T0);
-      db.pragma('user_version = 2');
-    })();
-    db.close();
+    });
     store = openSqliteStore(file);
     expect(await store.migrationsCurrent()).toBe(true);
-    expect(await store.findReply('SMold', T0)).toBe('<Response>old</Response>');
-    expect(await store.findReply('SMold', T0 + 1)).toBeUndefined(); // older than the window asked for
-    expect(await store.findReply('SMother', T0)).toBeUndefined();
+    expect(await store.admit(admission('SMold'), help)).toEqual({
+      duplicate: true,
+      original: { command: 'TT', outcome: 'served', segments: 1 },
+      twiml: '<Response>old</Response>',
+    });
   });
 
-  it('refuses a database written by a newer program', async () => {
+  it('migration 4 carries opt-outs, current locks and recent lookups and failures into sender states', async () => {
+    await store.close();
+    rmSync(file);
+    const now = Date.now();
+    databaseAt(3, (db) => {
+      const insert = db.prepare(
+        `INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments) VALUES (?, ?, ?, 'TT', NULL, ?, 1)`,
+      );
+      insert.run(now - 60_000, 'SM1', '+84912345678', 'served');
+      insert.run(now - 30_000, 'SM2', '+84912345678', 'refused');
+      insert.run(now - 2 * 3_600_000, 'SM3', '+84912345678', 'refused'); // a failure, but outside the hour
+      insert.run(now - 10 * 86_400_000, 'SM4', '+84971234111', 'refused'); // older than 7 days: dropped
+      db.prepare(`INSERT INTO sender_locks (sender, until, at) VALUES ('+84987654321', ?, ?), ('+84900000001', ?, ?)`).run(
+        now + 3_600_000,
+        now,
+        now - 1,
+        now - 2,
+      );
+      db.prepare(`INSERT INTO opt_outs (sender, at) VALUES ('+84911111111', ?)`).run(now);
+    });
+    store = openSqliteStore(file);
+    expect(await store.senderState('+84912345678')).toEqual({
+      ...EMPTY_SENDER,
+      lookups: [now - 30_000, now - 60_000],
+      failures: [now - 30_000, now - 2 * 3_600_000],
+    });
+    expect((await store.senderState('+84987654321')).lockedUntil).toBe(now + 3_600_000);
+    expect(await store.senderState('+84900000001')).toEqual(EMPTY_SENDER); // an ended lock is not carried
+    expect((await store.senderState('+84911111111')).optedOut).toBe(true);
+    expect(await store.senderState('+84971234111')).toEqual(EMPTY_SENDER);
+    const tables = store.db
+      .prepare(`SELECT name FROM sqlite_schema WHERE name IN ('opt_outs', 'sender_locks', 'audit_log_sender_lookups')`)
+      .all();
+    expect(tables).toEqual([]);
+  });
+
+  it('refuses, in one line, a database written by a newer program and a file that is not a database', async () => {
     store.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     await store.close();
-    expect(() => openSqliteStore(file)).toThrow(/newer than this program/);
+    expect(() => openSqliteStore(file)).toThrow(StoreOpenError);
+    expect(() => openSqliteStore(file)).toThrow(
+      /^cannot open the database .*: database schema version \d+ is newer than this program's \d+$/,
+    );
+    const text = join(dir, 'notes.db');
+    writeFileSync(text, 'these are notes, not a database\n'.repeat(100));
+    expect(() => openSqliteStore(text)).toThrow(/^cannot open the database .*notes\.db: file is not a database$/);
+    expect(() => openSqliteStore(join(dir, 'missing.db'), { readonly: true })).toThrow(/^no database at /);
+    store = openSqliteStore(join(dir, 'fresh.db'));
   });
 });
 
-describe('seeding', () => {
-  it('inserts, then updates by ID number, and counts each', async () => {
-    const s1 = await store.beginSeed({ atomic: true });
-    await s1.write([citizen(), citizen({ idNumber: '001199012346', sex: 'F' })]);
-    expect(await s1.commit()).toEqual({ inserted: 2, updated: 0 });
-    const s2 = await store.beginSeed({ atomic: false });
-    await s2.write([citizen({ fullName: 'Trần Thị Mới' }), citizen({ idNumber: '079300000001', dateOfBirth: '2000-01-01' })]);
-    expect(await s2.commit()).toEqual({ inserted: 1, updated: 1 });
-    expect((await store.findCitizen('001099054321'))?.fullName).toBe('Trần Thị Mới');
-    expect(await store.findCitizen('999999999999')).toBeUndefined();
-  });
-
-  it('rolls an atomic run back whole', async () => {
-    const s = await store.beginSeed({ atomic: true });
-    await s.write([citizen()]);
-    await s.rollback();
-    expect((await store.counts()).citizens).toBe(0);
-  });
-
-  it('keeps committed batches of a non-atomic run when a later batch is abandoned', async () => {
-    const s = await store.beginSeed({ atomic: false });
-    await s.write([citizen()]);
-    await s.rollback();
-    expect((await store.counts()).citizens).toBe(1);
-  });
-
-  it('round-trips every field, nulls included', async () => {
-    const c = citizen({ temporaryAddress: 'Tạm trú <&> "x"', cardIssuedOn: null, religion: null });
-    const s = await store.beginSeed({ atomic: true });
-    await s.write([c]);
-    await s.commit();
-    expect(await store.findCitizen(c.idNumber)).toEqual(c);
-  });
-});
-
-describe('audit log', () => {
+describe('the audit log', () => {
   it('is append-only: the database itself refuses UPDATE and DELETE', async () => {
-    await store.recordMessage({ audit: audit(), twiml: '<Response/>' });
+    await recordEntry(store, audit());
     expect(() => store.db.exec(`UPDATE audit_log SET outcome = 'refused'`)).toThrow(/append-only/);
     expect(() => store.db.exec(`DELETE FROM audit_log`)).toThrow(/append-only/);
+    await store.pruneAudit(T0 - 1);
+    expect(() => store.db.exec(`DELETE FROM audit_log`)).toThrow(/append-only/); // still, after a prune
     expect((await store.counts()).auditLog).toBe(1);
   });
+});
 
-  it('records a MessageSid once and hands back the first reply for a duplicate', async () => {
-    expect(await store.recordMessage({ audit: audit(), twiml: 'first' })).toEqual({});
-    expect(await store.recordMessage({ audit: audit({ outcome: 'refused' }), twiml: 'second' })).toEqual({
-      duplicateOf: 'first',
-    });
-    expect(await store.findReply('SM0001', T0 - 1)).toBe('first');
-    expect(await store.findReply('SM0001', T0 + 1)).toBeUndefined();
-    expect((await store.counts()).auditLog).toBe(1);
+describe('group commit', () => {
+  it('commits concurrent messages in one transaction, each resolving only once committed', async () => {
+    const committed: number[] = [];
+    const admits = ['SMg1', 'SMg1', 'SMg2'].map((sid) => store.admit(admission(sid), help));
+    // Queued, not committed: another connection sees nothing yet.
+    const reader = new Database(file, { readonly: true });
+    expect(reader.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(0);
+    for (const p of admits) void p.then(() => committed.push(reader.prepare('SELECT count(*) FROM audit_log').pluck().get() as number));
+    const results = await Promise.all(admits);
+    reader.close();
+    expect(results.map((r) => r.duplicate)).toEqual([false, true, false]);
+    expect(committed).toEqual([2, 2, 2]);
   });
 
-  it('group-commits concurrent messages in one transaction, each resolving once committed', async () => {
-    const commits: number[] = [];
-    const first = store.recordMessage({ audit: audit({ messageSid: 'SMg1' }), twiml: 'one' });
-    const again = store.recordMessage({ audit: audit({ messageSid: 'SMg1', outcome: 'refused' }), twiml: 'two' });
-    const other = store.recordMessage({ audit: audit({ messageSid: 'SMg2', outcome: 'refused' }), twiml: 'x', lockUntil: T0 + 5 });
-    // Queued, not yet committed: the reads that enforce limits and idempotency already see them.
-    expect((await store.counts()).auditLog).toBe(0);
-    expect(await store.findReply('SMg1', T0)).toBe('one');
-    expect(await store.recentLookups('+84912345678', T0, 10)).toEqual([T0, T0, T0]);
-    expect(await store.countFailures('+84912345678', T0)).toBe(2);
-    expect(await store.lockedUntil('+84912345678', T0)).toBe(T0 + 5);
-    for (const p of [first, again, other])
-      void p.then(() => commits.push(store.db.prepare('SELECT count(*) FROM audit_log').pluck().get() as number));
-    expect(await Promise.all([first, again, other])).toEqual([{}, { duplicateOf: 'one' }, {}]);
-    expect(commits).toEqual([2, 2, 2]);
-    expect(await store.countFailures('+84912345678', T0)).toBe(1);
-    expect(await store.lockedUntil('+84912345678', T0)).toBe(T0 + 5);
-  });
-
-  it('fails every message of a batch whose commit fails', async () => {
+  it('fails every message of a batch whose commit fails, and records none of them', async () => {
     store.db.exec(`CREATE TRIGGER fail_all BEFORE INSERT ON message_replies BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
-    const results = await Promise.allSettled([
-      store.recordMessage({ audit: audit({ messageSid: 'SMf1' }), twiml: 'a' }),
-      store.recordMessage({ audit: audit({ messageSid: 'SMf2' }), twiml: 'b' }),
-    ]);
+    const results = await Promise.allSettled([store.admit(admission('SMf1'), help), store.admit(admission('SMf2'), help)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect((await store.counts()).auditLog).toBe(0);
   });
+});
 
-  it('prunes only rows older than the cut-off, and stays append-only afterwards', async () => {
-    await store.recordMessage({ audit: audit({ at: T0 - 400 * 86_400_000, messageSid: 'SMold' }), twiml: 'x' });
-    await store.recordMessage({ audit: audit({ messageSid: 'SMnew' }), twiml: 'y' });
-    const result = await store.pruneAudit(T0 - 365 * 86_400_000);
-    expect(result).toMatchObject({ removed: 1, oldest: T0 - 400 * 86_400_000 });
+describe('another process holding the write lock', () => {
+  /** Another connection, as a seed or an admin command would hold it. */
+  function holdLock(): { release: () => void } {
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    other.prepare(`INSERT INTO senders (sender, state, expires_at) VALUES ('+84900000000', '{}', 1)`).run();
+    return {
+      release: () => {
+        other.exec('COMMIT');
+        other.close();
+      },
+    };
+  }
+
+  it('never blocks the event loop: the message waits, timers and reads go on, and it commits after the release', async () => {
+    const lock = holdLock();
+    let settled = false;
+    const admitted = store.admit(admission('SMwait'), help).finally(() => (settled = true));
+    const ticks: number[] = [];
+    const started = performance.now();
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        ticks.push(performance.now() - started);
+        if (ticks.length === 10) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 10);
+    });
+    expect(settled).toBe(false);
+    expect(await store.findCitizen('001099054321')).toBeUndefined(); // reads are not blocked
+    expect(ticks.every((t, i) => t < (i + 1) * 10 + 200)).toBe(true);
+    lock.release();
+    await expect(admitted).resolves.toMatchObject({ duplicate: false });
     expect((await store.counts()).auditLog).toBe(1);
-    // The pruned row's cached reply went with it; the kept one's stayed.
-    expect(store.db.prepare('SELECT twiml FROM message_replies').pluck().all()).toEqual(['y']);
-    expect(() => store.db.exec(`DELETE FROM audit_log`)).toThrow(/append-only/);
-    expect(await store.pruneAudit(T0 - 365 * 86_400_000)).toEqual({ removed: 0 });
   });
 
-  it('lists a record history newest first with the 30-day total, marking the owner', async () => {
-    await store.recordMessage({ audit: audit({ at: T0 - 40 * 86_400_000, messageSid: 'a' }), twiml: '' });
-    await store.recordMessage({ audit: audit({ at: T0 - 1000, messageSid: 'b', sender: '+84971234111', outcome: 'refused' }), twiml: '' });
-    await store.recordMessage({ audit: audit({ at: T0, messageSid: 'c', command: 'CC' }), twiml: '' });
-    await store.recordMessage({ audit: audit({ at: T0, messageSid: 'd', targetId: '079300000001' }), twiml: '' });
-    const h = await store.accessHistory('001099054321', '+84912345678', { limit: 2, since: T0 - 30 * 86_400_000 });
-    expect(h.total).toBe(2);
-    expect(h.entries).toEqual([
-      { at: T0, command: 'CC', outcome: 'served', sender: '+84912345678', bySelf: true },
-      { at: T0 - 1000, command: 'TT', outcome: 'refused', sender: '+84971234111', bySelf: false },
-    ]);
-    expect((await store.auditTrail('001099054321')).map((e) => e.messageSid)).toEqual(['a', 'b', 'c']);
-  });
-
-  it('counts lookups and failures per sender within a window, ignoring refusals by a limit', async () => {
-    const s = '+84912345678';
-    await store.recordMessage({ audit: audit({ at: T0 - 10, messageSid: '1', outcome: 'served' }), twiml: '' });
-    await store.recordMessage({ audit: audit({ at: T0 - 5, messageSid: '2', outcome: 'refused' }), twiml: '' });
-    await store.recordMessage({ audit: audit({ at: T0 - 3, messageSid: '3', outcome: 'rate_limited' }), twiml: '' });
-    await store.recordMessage({ audit: audit({ at: T0 - 1, messageSid: '4', outcome: 'help', targetId: null }), twiml: '' });
-    expect(await store.recentLookups(s, T0 - 100, 10)).toEqual([T0 - 5, T0 - 10]);
-    expect(await store.recentLookups(s, T0 - 7, 10)).toEqual([T0 - 5]);
-    expect(await store.countFailures(s, T0 - 100)).toBe(1);
-    expect(await store.countFailures('+84900000000', T0 - 100)).toBe(0);
-  });
-});
-
-describe('senders', () => {
-  it('locks with the message that completes a lockout, and the lock survives a reopen', async () => {
-    await store.recordMessage({ audit: audit({ outcome: 'refused' }), twiml: '', lockUntil: T0 + 1000 });
+  it('fails with StoreUnavailableError past its deadline, recording nothing', async () => {
     await store.close();
-    store = openSqliteStore(file);
-    expect(await store.lockedUntil('+84912345678', T0)).toBe(T0 + 1000);
-    expect(await store.lockedUntil('+84912345678', T0 + 1000)).toBeUndefined();
-    expect(await store.unlock('+84912345678')).toBe(true);
-    expect(await store.lockedUntil('+84912345678', T0)).toBeUndefined();
+    store = openSqliteStore(file, { writeTimeoutMs: 100 });
+    const lock = holdLock();
+    try {
+      await expect(store.admit(admission('SMlate'), help)).rejects.toThrow(StoreUnavailableError);
+    } finally {
+      lock.release();
+    }
+    expect((await store.counts()).auditLog).toBe(0);
   });
 
-  it('records opt-out and opt-in', async () => {
-    expect(await store.isOptedOut('+84912345678')).toBe(false);
-    await store.setOptedOut('+84912345678', true, T0);
-    expect(await store.isOptedOut('+84912345678')).toBe(true);
-    await store.setOptedOut('+84912345678', false, T0);
-    expect(await store.isOptedOut('+84912345678')).toBe(false);
+  it('gives a redelivery no data before the original is committed, and fails both when the commit fails', async () => {
+    store.db.exec(`CREATE TRIGGER fail_all BEFORE INSERT ON message_replies BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const lock = holdLock();
+    const decide: Decide = () => ({
+      command: 'TT',
+      outcome: 'served',
+      segments: 2,
+      twiml: '<Response><Message>Ho ten: Nguyen Van Thu</Message></Response>',
+    });
+    const original = store.admit(admission('SMdup'), decide);
+    const redelivery = store.admit(admission('SMdup'), decide);
+    let answered = false;
+    void redelivery.then(() => (answered = true)).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    lock.release();
+    const results = await Promise.allSettled([original, redelivery]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((await store.counts()).auditLog).toBe(0);
   });
 });
 
-describe('operations', () => {
-  it('backs up to a consistent copy', async () => {
+describe('backups', () => {
+  it('writes a consistent copy, readable by its owner only, with no expired reply bodies and nothing beside it', async () => {
     const s = await store.beginSeed({ atomic: true });
     await s.write([citizen()]);
     await s.commit();
+    await recordEntry(
+      store,
+      audit({ at: T0 - 3_600_000, messageSid: 'SMold' }),
+      '<Response><Message>OLD-SECRET-REPLY</Message></Response>',
+    );
+    await recordEntry(store, audit({ at: T0, messageSid: 'SMnew' }), '<Response><Message>new reply</Message></Response>');
     const copyPath = join(dir, 'copy.db');
-    await store.backup(copyPath);
-    const copy = openSqliteStore(copyPath);
-    expect(await copy.counts()).toEqual({ citizens: 1, auditLog: 0 });
-    expect(copy.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    await store.backup(copyPath, { now: T0, repliesBefore: T0 - 60_000 });
+    expect(statSync(copyPath).mode & 0o777).toBe(0o600);
+    expect(existsSync(`${copyPath}-wal`) || existsSync(`${copyPath}-shm`)).toBe(false);
+    expect(readFileSync(copyPath).includes('OLD-SECRET-REPLY')).toBe(false); // not even in free pages
+    const copy = openSqliteStore(copyPath, { readonly: true });
+    expect(await copy.counts()).toEqual({ citizens: 1, auditLog: 2, replies: 1, senders: 0 });
+    expect(await copy.checkIntegrity()).toEqual([]);
     await copy.close();
-    expect(await store.sizeBytes()).toBeGreaterThan(0);
-    await expect(store.ping()).resolves.toBeUndefined();
+    await expect(store.backup(copyPath, { now: T0, repliesBefore: T0 })).rejects.toThrow(/EEXIST/);
   });
 });

@@ -1,26 +1,37 @@
 /**
  * The SQLite implementation of {@link Store}, on better-sqlite3: WAL mode, statements prepared
- * once, migrations applied on open.
+ * once, migrations applied on open, writes in group commits that never wait for a lock on the
+ * event loop ({@link SqliteWriter}).
+ *
+ * Admission reads the sender's state, the record and its history inside the write transaction
+ * (`BEGIN IMMEDIATE` holds SQLite's one write lock), so a decision and its record are one atomic
+ * step whatever other process writes the same file.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } from '../audit/senders.js';
+import type { AccessEntry, AuditCommand, AuditEntry, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
-import type { AccessEntry, LookupCommand, Outcome } from '../sms/types.js';
 import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { AUDIT_NO_DELETE_TRIGGER, SCHEMA_VERSION, migrate } from './migrations.js';
 import { beginSeed, toCitizen, UPSERT_CITIZEN, type CitizenRow } from './sqliteCitizens.js';
+import { JobFailure, SqliteWriter } from './sqliteWriter.js';
 import {
-  REPLY_CACHE_MS,
-  type AuditCommand,
-  type AuditEntry,
-  type MessageRecord,
+  StoreOpenError,
+  type AccessHistory,
+  type Admission,
+  type Admitted,
+  type Decide,
+  type PruneCounts,
   type SeedSession,
   type Store,
   type StoreCounts,
+  type StoredAuditEntry,
 } from './types.js';
 
 interface AuditRow {
+  id: number;
   at: number;
   message_sid: string;
   sender: string;
@@ -30,8 +41,9 @@ interface AuditRow {
   segments: number;
 }
 
-function toAuditEntry(r: AuditRow): AuditEntry {
+function toAuditEntry(r: AuditRow): StoredAuditEntry {
   return {
+    id: r.id,
     at: r.at,
     messageSid: r.message_sid,
     sender: r.sender,
@@ -51,24 +63,54 @@ export interface SqliteStoreOptions {
    * server's choice). This connection then checkpoints only if the WAL passes 10,000 pages.
    */
   backgroundCheckpoint?: CheckpointerOptions;
+  /** How long a write may wait for the lock held by another process. Default 10 s. */
+  writeTimeoutMs?: number;
+  /** Called each time a write found the lock held by another process. */
+  onBusy?: () => void;
 }
 
 /** WAL pages after which a commit checkpoints when a background checkpointer runs (40 MiB). */
 const SAFETY_AUTOCHECKPOINT_PAGES = 10_000;
 
+function openDatabase(path: string, readonly: boolean): Database.Database {
+  if (readonly && path !== ':memory:' && !existsSync(path)) throw new StoreOpenError(`no database at ${path}`);
+  let db: Database.Database | undefined;
+  try {
+    if (path !== ':memory:' && !readonly) mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { readonly, fileMustExist: readonly });
+    db.pragma('busy_timeout = 0');
+    if (!readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrateWaiting(db);
+    } else {
+      db.pragma('schema_version'); // reads the header: fails now on a file that is not a database
+    }
+    return db;
+  } catch (err) {
+    db?.close();
+    if (err instanceof StoreOpenError) throw err;
+    throw new StoreOpenError(`cannot open the database ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Migrates, waiting for another process's write lock the way a tool may (this runs before serving). */
+function migrateWaiting(db: Database.Database): void {
+  db.pragma('busy_timeout = 10000');
+  try {
+    migrate(db);
+  } finally {
+    db.pragma('busy_timeout = 0');
+  }
+}
+
 /** Opens (creating when missing) the database file and brings its schema up to date. */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-  if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-  db.pragma('busy_timeout = 5000');
-  if (!options.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-  }
-  const store = new SqliteStore(db, path);
-  if (options.backgroundCheckpoint && !options.readonly && path !== ':memory:') {
+  const readonly = options.readonly ?? false;
+  const db = openDatabase(path, readonly);
+  const store = new SqliteStore(db, path, options);
+  if (options.backgroundCheckpoint && !readonly && path !== ':memory:') {
     db.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
     store.checkpointer = startCheckpointer(path, options.backgroundCheckpoint);
   }
@@ -78,53 +120,56 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 /** {@link Store} over one better-sqlite3 connection. */
 export class SqliteStore implements Store {
   private readonly stmt;
-  private recordsSincePrune = 0;
+  private readonly writer: SqliteWriter;
   /** The background checkpointer, when one runs; stopped by {@link close}. */
   checkpointer: Checkpointer | undefined;
-  /** Messages waiting for the next group commit. */
-  private pending: { record: MessageRecord; resolve: (r: { duplicateOf?: string }) => void; reject: (e: unknown) => void }[] = [];
+  readonly description: string;
 
   constructor(
     /** The underlying connection (exposed for tests and the benchmark). */
     readonly db: Database.Database,
     private readonly path: string,
+    options: SqliteStoreOptions = {},
   ) {
+    this.description = `SQLite ${path}`;
+    this.writer = new SqliteWriter(db, { deadlineMs: options.writeTimeoutMs, onBusy: options.onBusy });
     const p = (sql: string) => db.prepare(sql);
     this.stmt = {
       findCitizen: p(`SELECT * FROM citizens WHERE id_number = ?`),
       upsertCitizen: p(UPSERT_CITIZEN),
       countCitizens: p(`SELECT count(*) AS n FROM citizens`).pluck(),
       countAudit: p(`SELECT count(*) AS n FROM audit_log`).pluck(),
-      findReply: p(`SELECT r.twiml FROM audit_log a JOIN message_replies r ON r.audit_id = a.id
-        WHERE a.message_sid = ? AND r.at >= ?`).pluck(),
+      countReplies: p(`SELECT count(*) AS n FROM message_replies`).pluck(),
+      countSenders: p(`SELECT count(*) AS n FROM senders`).pluck(),
       insertAudit: p(`INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments)
-        VALUES (@at, @messageSid, @sender, @command, @targetId, @outcome, @segments)
-        ON CONFLICT (message_sid) DO NOTHING`),
+        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_sid) DO NOTHING`),
       insertReply: p(`INSERT INTO message_replies (audit_id, at, twiml) VALUES (?, ?, ?)`),
-      anyReply: p(`SELECT r.twiml FROM audit_log a JOIN message_replies r ON r.audit_id = a.id WHERE a.message_sid = ?`).pluck(),
-      pruneReplies: p(`DELETE FROM message_replies WHERE audit_id IN
-        (SELECT audit_id FROM message_replies ORDER BY audit_id LIMIT 2000) AND at < ?`),
-      upsertLock: p(`INSERT INTO sender_locks (sender, until, at) VALUES (?, ?, ?)
-        ON CONFLICT (sender) DO UPDATE SET until = max(until, excluded.until), at = excluded.at`),
-      lockedUntil: p(`SELECT until FROM sender_locks WHERE sender = ? AND until > ?`).pluck(),
-      unlock: p(`DELETE FROM sender_locks WHERE sender = ?`),
-      isOptedOut: p(`SELECT 1 FROM opt_outs WHERE sender = ?`).pluck(),
-      optOut: p(`INSERT INTO opt_outs (sender, at) VALUES (?, ?) ON CONFLICT (sender) DO UPDATE SET at = excluded.at`),
-      optIn: p(`DELETE FROM opt_outs WHERE sender = ?`),
-      countFailures: p(`SELECT count(*) FROM audit_log INDEXED BY audit_log_sender_lookups
-        WHERE sender = ? AND outcome IN ('served', 'refused') AND outcome = 'refused' AND at >= ?`).pluck(),
+      original: p(`SELECT a.sender, a.command, a.outcome, a.segments, r.twiml FROM audit_log a
+        LEFT JOIN message_replies r ON r.audit_id = a.id WHERE a.message_sid = ?`),
+      senderState: p(`SELECT state FROM senders WHERE sender = ?`).pluck(),
+      upsertSender: p(`INSERT INTO senders (sender, state, expires_at) VALUES (?, ?, ?)
+        ON CONFLICT (sender) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at`),
+      deleteSender: p(`DELETE FROM senders WHERE sender = ?`),
       history: p(`SELECT at, command, outcome, sender FROM audit_log INDEXED BY audit_log_target
         WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT ?`),
       historyCount: p(`SELECT count(*) FROM audit_log INDEXED BY audit_log_target WHERE target_id = ? AND at >= ?`).pluck(),
-      trail: p(`SELECT at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
+      trail: p(`SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
         WHERE target_id = ? ORDER BY at, id`),
+      readAudit: p(`SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
+        WHERE id > ? ORDER BY id LIMIT ?`),
       pruneRange: p(`SELECT count(*) AS removed, min(at) AS oldest, max(at) AS newest FROM audit_log WHERE at < ?`),
       pruneAudit: p(`DELETE FROM audit_log WHERE at < ?`),
       pruneAuditReplies: p(`DELETE FROM message_replies WHERE audit_id IN (SELECT id FROM audit_log WHERE at < ?)`),
+      pruneReplies: p(`DELETE FROM message_replies WHERE at < ?`),
+      pruneSenders: p(`DELETE FROM senders WHERE expires_at IS NOT NULL AND expires_at <= ?`),
     };
   }
 
   async findCitizen(idNumber: string): Promise<Citizen | undefined> {
+    return this.citizen(idNumber);
+  }
+
+  private citizen(idNumber: string): Citizen | undefined {
     const row = this.stmt.findCitizen.get(idNumber) as CitizenRow | undefined;
     return row ? toCitizen(row) : undefined;
   }
@@ -133,123 +178,68 @@ export class SqliteStore implements Store {
     return beginSeed(this.db, this.stmt.upsertCitizen, this.stmt.countCitizens, atomic);
   }
 
-  async findReply(messageSid: string, since: number): Promise<string | undefined> {
-    for (const { record } of this.pending) {
-      if (record.audit.messageSid === messageSid && record.audit.at >= since) return record.twiml;
-    }
-    return this.stmt.findReply.get(messageSid, since) as string | undefined;
-  }
-
-  /**
-   * Group commit: the record joins a queue that one transaction writes on the next turn of the
-   * event loop, so a burst of messages shares one commit. The promise resolves only once its row
-   * is committed, so no reply leaves before its audit row is durable; if the commit fails, every
-   * message of the batch fails (and is answered 503, so Twilio retries it).
-   */
-  recordMessage(record: MessageRecord): Promise<{ duplicateOf?: string }> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ record, resolve, reject });
-      if (this.pending.length === 1) setImmediate(this.flush);
+  admit(a: Admission, decide: Decide): Promise<Admitted> {
+    return this.writer.run((): Admitted | JobFailure => {
+      const sender = a.tracked ? this.readSender(a.sender) : EMPTY_SENDER;
+      const citizen = a.targetId === null ? undefined : this.citizen(a.targetId);
+      const history = a.history && a.targetId !== null ? this.history(a.targetId, citizen?.phone ?? '', a.history) : undefined;
+      let verdict;
+      try {
+        verdict = decide({ sender, citizen, history: citizen ? history : undefined });
+      } catch (err) {
+        return new JobFailure(err);
+      }
+      const { stmt } = this;
+      const inserted = stmt.insertAudit.run(a.at, a.messageSid, a.sender, verdict.command, a.targetId, verdict.outcome, verdict.segments);
+      if (inserted.changes !== 1) {
+        const o = stmt.original.get(a.messageSid) as {
+          sender: string;
+          command: AuditCommand;
+          outcome: Outcome;
+          segments: number;
+          twiml: string | null;
+        };
+        return {
+          duplicate: true,
+          original: { command: o.command, outcome: o.outcome, segments: o.segments },
+          twiml: o.sender === a.sender ? (o.twiml ?? undefined) : undefined,
+        };
+      }
+      stmt.insertReply.run(inserted.lastInsertRowid, a.at, verdict.twiml);
+      if (a.tracked && verdict.sender) this.writeSender(a.sender, verdict.sender.state, verdict.sender.expiresAt);
+      return { duplicate: false, verdict };
     });
   }
 
-  private readonly flush = (): void => {
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    let results: { duplicateOf?: string }[];
-    try {
-      results = this.writeBatch(batch.map((p) => p.record));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    batch.forEach((p, i) => p.resolve(results[i] as { duplicateOf?: string }));
-    this.recordsSincePrune += batch.length;
-    if (this.recordsSincePrune >= 1000) {
-      this.recordsSincePrune = 0;
-      const newest = batch[batch.length - 1]?.record.audit.at ?? Date.now();
-      this.stmt.pruneReplies.run(newest - REPLY_CACHE_MS);
-    }
-  };
-
-  private writeBatch(records: MessageRecord[]): { duplicateOf?: string }[] {
-    const { db, stmt } = this;
-    return db.transaction(() =>
-      records.map(({ audit, twiml, lockUntil }): { duplicateOf?: string } => {
-        const { changes, lastInsertRowid } = stmt.insertAudit.run(audit);
-        if (changes !== 1) return { duplicateOf: (stmt.anyReply.get(audit.messageSid) as string | undefined) ?? '' };
-        stmt.insertReply.run(lastInsertRowid, audit.at, twiml);
-        if (lockUntil !== undefined) stmt.upsertLock.run(audit.sender, lockUntil, audit.at);
-        return {};
-      }),
-    )();
+  private readSender(sender: string): SenderState {
+    const text = this.stmt.senderState.get(sender) as string | undefined;
+    return text === undefined ? EMPTY_SENDER : decodeSenderState(text);
   }
 
-  async isOptedOut(sender: string): Promise<boolean> {
-    return this.stmt.isOptedOut.get(sender) !== undefined;
+  private writeSender(sender: string, state: SenderState, expiresAt: number | null): void {
+    if (expiresAt === 0) this.stmt.deleteSender.run(sender);
+    else this.stmt.upsertSender.run(sender, encodeSenderState(state), expiresAt);
   }
 
-  async setOptedOut(sender: string, optedOut: boolean, at: number): Promise<void> {
-    if (optedOut) this.stmt.optOut.run(sender, at);
-    else this.stmt.optIn.run(sender);
+  updateSender(
+    sender: string,
+    update: (state: SenderState) => { state: SenderState; expiresAt: number | null } | undefined,
+  ): Promise<boolean> {
+    return this.writer.run(() => {
+      const next = update(this.readSender(sender));
+      if (!next) return false;
+      this.writeSender(sender, next.state, next.expiresAt);
+      return true;
+    });
   }
 
-  async lockedUntil(sender: string, now: number): Promise<number | undefined> {
-    let until = this.stmt.lockedUntil.get(sender, now) as number | undefined;
-    for (const { record } of this.pending) {
-      const pendingUntil = record.lockUntil;
-      if (record.audit.sender === sender && pendingUntil !== undefined && pendingUntil > now) until = Math.max(until ?? 0, pendingUntil);
-    }
-    return until;
+  async senderState(sender: string): Promise<SenderState> {
+    return this.readSender(sender);
   }
 
-  /** One statement per limit: with `LIMIT ?` SQLite took 5 µs instead of 1.4 µs for this query. */
-  private readonly recentLookupsStmts = new Map<number, Database.Statement>();
-
-  private recentLookupsStmt(limit: number): Database.Statement {
-    let stmt = this.recentLookupsStmts.get(limit);
-    if (!stmt) {
-      if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`bad limit: ${limit}`);
-      stmt = this.db
-        .prepare(
-          `SELECT at FROM audit_log INDEXED BY audit_log_sender_lookups
-          WHERE sender = ? AND outcome IN ('served', 'refused') AND at >= ? ORDER BY at DESC LIMIT ${limit}`,
-        )
-        .pluck();
-      this.recentLookupsStmts.set(limit, stmt);
-    }
-    return stmt;
-  }
-
-  async recentLookups(sender: string, since: number, limit: number): Promise<number[]> {
-    const stored = this.recentLookupsStmt(limit).all(sender, since) as number[];
-    const queued = this.pendingLookups(sender, since, (o) => o === 'served' || o === 'refused');
-    if (queued.length === 0) return stored;
-    return [...queued, ...stored].sort((a, b) => b - a).slice(0, limit);
-  }
-
-  async countFailures(sender: string, since: number): Promise<number> {
-    return (this.stmt.countFailures.get(sender, since) as number) + this.pendingLookups(sender, since, (o) => o === 'refused').length;
-  }
-
-  /** Times of the sender's queued, not yet committed, messages whose outcome matches. */
-  private pendingLookups(sender: string, since: number, matches: (outcome: Outcome) => boolean): number[] {
-    const times: number[] = [];
-    for (const { record } of this.pending) {
-      const a = record.audit;
-      if (a.sender === sender && a.at >= since && matches(a.outcome)) times.push(a.at);
-    }
-    return times;
-  }
-
-  async accessHistory(
-    idNumber: string,
-    ownerPhone: string,
-    { limit, since }: { limit: number; since: number },
-  ): Promise<{ entries: AccessEntry[]; total: number }> {
+  private history(idNumber: string, ownerPhone: string, { limit, since }: { limit: number; since: number }): AccessHistory {
     const rows = this.stmt.history.all(idNumber, limit) as Pick<AuditRow, 'at' | 'command' | 'outcome' | 'sender'>[];
-    const entries = rows.map((r) => ({
+    const entries: AccessEntry[] = rows.map((r) => ({
       at: r.at,
       command: r.command as LookupCommand,
       outcome: r.outcome as Outcome,
@@ -259,13 +249,21 @@ export class SqliteStore implements Store {
     return { entries, total: this.stmt.historyCount.get(idNumber, since) as number };
   }
 
+  async accessHistory(idNumber: string, ownerPhone: string, options: { limit: number; since: number }): Promise<AccessHistory> {
+    return this.history(idNumber, ownerPhone, options);
+  }
+
   async auditTrail(idNumber: string): Promise<AuditEntry[]> {
     return (this.stmt.trail.all(idNumber) as AuditRow[]).map(toAuditEntry);
   }
 
-  async pruneAudit(before: number): Promise<{ removed: number; oldest?: number; newest?: number }> {
+  async readAudit(afterId: number, limit: number): Promise<StoredAuditEntry[]> {
+    return (this.stmt.readAudit.all(afterId, limit) as AuditRow[]).map(toAuditEntry);
+  }
+
+  pruneAudit(before: number): Promise<{ removed: number; oldest?: number; newest?: number }> {
     const { db, stmt } = this;
-    return db.transaction(() => {
+    return this.writer.run(() => {
       const range = stmt.pruneRange.get(before) as { removed: number; oldest: number | null; newest: number | null };
       if (range.removed > 0) {
         db.exec('DROP TRIGGER audit_log_no_delete');
@@ -274,15 +272,24 @@ export class SqliteStore implements Store {
         db.exec(AUDIT_NO_DELETE_TRIGGER);
       }
       return { removed: range.removed, oldest: range.oldest ?? undefined, newest: range.newest ?? undefined };
-    })();
+    });
   }
 
-  async unlock(sender: string): Promise<boolean> {
-    return this.stmt.unlock.run(sender).changes > 0;
+  pruneExpired({ now, repliesBefore }: { now: number; repliesBefore: number }): Promise<PruneCounts> {
+    return this.writer.run(() => ({
+      replies: this.stmt.pruneReplies.run(repliesBefore).changes,
+      senders: this.stmt.pruneSenders.run(now).changes,
+    }));
   }
 
   async counts(): Promise<StoreCounts> {
-    return { citizens: this.stmt.countCitizens.get() as number, auditLog: this.stmt.countAudit.get() as number };
+    const n = (s: Database.Statement) => s.get() as number;
+    return {
+      citizens: n(this.stmt.countCitizens),
+      auditLog: n(this.stmt.countAudit),
+      replies: n(this.stmt.countReplies),
+      senders: n(this.stmt.countSenders),
+    };
   }
 
   async ping(): Promise<void> {
@@ -305,14 +312,34 @@ export class SqliteStore implements Store {
     return this.db.pragma('user_version', { simple: true }) === SCHEMA_VERSION;
   }
 
-  async backup(file: string): Promise<void> {
+  async checkIntegrity(): Promise<string[]> {
+    const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
+    const findings = rows.map((r) => r.integrity_check);
+    return findings.length === 1 && findings[0] === 'ok' ? [] : findings;
+  }
+
+  async backup(file: string, { now, repliesBefore }: { now: number; repliesBefore: number }): Promise<void> {
     // All pages in one step: one read transaction, so the server's writes cannot restart the copy
     // (in WAL mode they are not blocked meanwhile). better-sqlite3 clamps 0 to "no pages".
+    // The file is created first, readable by its owner only, so the copy is never open to others;
+    // 'wx' also refuses to overwrite an existing file.
+    closeSync(openSync(file, 'wx', 0o600));
     await this.db.backup(file, { progress: () => 0x7fffffff });
+    // The copy keeps nothing past its time (reply bodies, expired sender states), not even in free
+    // pages (VACUUM rewrites the file), and is one self-contained file: no -wal or -shm beside it.
+    const copy = new Database(file, { fileMustExist: true });
+    try {
+      copy.pragma('journal_mode = DELETE');
+      copy.prepare(`DELETE FROM message_replies WHERE at < ?`).run(repliesBefore);
+      copy.prepare(`DELETE FROM senders WHERE expires_at IS NOT NULL AND expires_at <= ?`).run(now);
+      copy.exec('VACUUM');
+    } finally {
+      copy.close();
+    }
   }
 
   async close(): Promise<void> {
-    this.flush();
+    if (this.db.open) this.writer.drain();
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
     if (this.db.open) this.db.close();

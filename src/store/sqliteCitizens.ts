@@ -90,9 +90,17 @@ function citizenValues(c: Citizen): (string | null)[] {
 
 /** Starts a seeding run on `db`, as `Store.beginSeed` describes. */
 export function beginSeed(db: Database.Database, upsert: Statement, countCitizens: Statement, atomic: boolean): SeedSession {
+  // A seed may wait for the lock (it is a tool, not the server): the server's write transactions
+  // are short, and a seed's own are batches or the final move. Back to 0 (never wait on the event
+  // loop) when the run ends.
+  db.pragma('busy_timeout = 60000');
+  let open = true;
+  const done = () => {
+    open = false;
+    db.pragma('busy_timeout = 0');
+  };
   const before = countCitizens.get() as number;
   let written = 0;
-  let open = true;
   if (!atomic) {
     // Each batch commits on its own. Sorting it by key turns random-order upserts into mostly
     // sequential b-tree work.
@@ -102,35 +110,35 @@ export function beginSeed(db: Database.Database, upsert: Statement, countCitizen
     return {
       write: async (batch) => {
         if (!open) throw new Error('seed session is closed');
-        committedBatch(batch);
+        committedBatch.immediate(batch);
         written += batch.length;
       },
       commit: async () => {
-        open = false;
+        done();
         const inserted = (countCitizens.get() as number) - before;
         return { inserted, updated: written - inserted };
       },
       rollback: async () => {
-        open = false;
+        done();
       },
     };
   }
-  // Atomic (all-or-nothing) run: one transaction. Batches are appended to a temporary staging
-  // table (sequential writes to a temp file), and commit moves them into `citizens` in key
-  // order with one INSERT ... SELECT ... ORDER BY: SQLite's external sorter (bounded memory,
-  // helper threads) then the b-tree is filled left to right, instead of a million random-order
-  // inserts into a table far larger than the page cache. ROLLBACK undoes the staging table too.
+  // Atomic (all-or-nothing) run. Batches are appended to a temporary staging table (the temp
+  // schema: a file of this connection's own, so staging takes no lock on the database and the
+  // server goes on writing meanwhile). Commit then moves them into `citizens` in one write
+  // transaction, in key order, with one INSERT ... SELECT ... ORDER BY: SQLite's external sorter
+  // (bounded memory, helper threads) fills the b-tree left to right instead of a million
+  // random-order inserts into a table far larger than the page cache. Only that move holds the
+  // write lock (about 2 s per million rows); nothing is visible before it commits.
   db.pragma('threads = 2');
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    db.exec(CREATE_STAGING);
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
-  }
+  db.exec(CREATE_STAGING);
   const stage = db.prepare(INSERT_STAGING);
-  const stageBatch = (batch: Citizen[]) => {
+  const stageBatch = db.transaction((batch: Citizen[]) => {
     for (const c of batch) stage.run(citizenValues(c));
+  });
+  const dropStaging = () => {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.exec(DROP_STAGING);
   };
   return {
     write: async (batch) => {
@@ -139,23 +147,23 @@ export function beginSeed(db: Database.Database, upsert: Statement, countCitizen
       written += batch.length;
     },
     commit: async () => {
-      if (open) {
-        open = false;
-        try {
-          db.exec(MOVE_STAGING);
-          db.exec(DROP_STAGING);
-          db.exec('COMMIT');
-        } catch (err) {
-          if (db.inTransaction) db.exec('ROLLBACK');
-          throw err;
-        }
+      if (!open) throw new Error('seed session is closed');
+      let inserted: number;
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        const start = countCitizens.get() as number;
+        db.exec(MOVE_STAGING);
+        inserted = (countCitizens.get() as number) - start;
+        db.exec('COMMIT');
+      } finally {
+        dropStaging();
+        done();
       }
-      const inserted = (countCitizens.get() as number) - before;
       return { inserted, updated: written - inserted };
     },
     rollback: async () => {
-      if (open && db.inTransaction) db.exec('ROLLBACK');
-      open = false;
+      if (open) dropStaging();
+      done();
     },
   };
 }

@@ -1,36 +1,80 @@
 /**
- * The repository the rest of the service talks to. Every method returns a Promise, although the
- * SQLite implementation is synchronous underneath, so that a PostgreSQL implementation can be
- * added later without touching callers. Only `src/store/` knows SQL.
+ * The repository the rest of the service talks to. Every method returns a Promise, and every
+ * guarantee is stated here, so that each backend (SQLite, PostgreSQL) keeps it by design rather
+ * than by the accident of a synchronous driver. Only `src/store/` knows SQL; the contract test
+ * suite (`contract.test.ts`) runs the same cases against every backend.
  */
+import type { AccessEntry, AuditCommand, AuditEntry, Outcome } from '../audit/types.js';
+import type { SenderState } from '../audit/senders.js';
 import type { Citizen } from '../citizens/types.js';
-import type { AccessEntry, LookupCommand, Outcome } from '../sms/types.js';
 
-/** The command column of the audit log: a lookup, or what else the message was. */
-export type AuditCommand = LookupCommand | 'HELP' | 'STOP' | 'START' | 'OTHER';
-
-/** One inbound message, as recorded in the append-only audit log. Holds no message body. */
-export interface AuditEntry {
-  /** Milliseconds since the epoch. */
+/** One inbound message to admit: what the store must read for the decision, and the keys it records under. */
+export interface Admission {
+  /** Milliseconds since the epoch: the time recorded. */
   at: number;
+  /** Twilio's id of the inbound message: recorded once, whatever happens. */
   messageSid: string;
-  /** The sender, E.164 (or the raw `From` when it was not a phone number). */
+  /** The sender as recorded: E.164 when it is a phone number, else the raw `From` (bounded). */
   sender: string;
-  command: AuditCommand;
-  /** The 12-digit ID the message asked about, when one was parsed. */
+  /**
+   * Whether the sender's state is read, locked and written. False for senders that get no reply
+   * (not a phone number, a country not served): no state row is kept for them.
+   */
+  tracked: boolean;
+  /** The record the message asks about, read for the decision; null when none was parsed. */
   targetId: string | null;
-  outcome: Outcome;
-  /** Segments of the reply sent, 0 when nothing was sent. */
-  segments: number;
+  /** Also read the target record's access history (for `LS`). */
+  history?: { limit: number; since: number };
 }
 
-/** What to write for one answered message, in one transaction. */
-export interface MessageRecord {
-  audit: AuditEntry;
-  /** The exact TwiML sent, kept 24 hours so that a redelivered MessageSid gets the same bytes. */
+/** What the store read for the decision, inside the transaction that records it. */
+export interface AdmissionContext {
+  /** The sender's state as last committed (or written earlier in the same transaction). */
+  sender: SenderState;
+  /** The target record, when `targetId` was given and exists. */
+  citizen: Citizen | undefined;
+  /** The target's access history, when `history` was asked for and the record exists. */
+  history: AccessHistory | undefined;
+}
+
+/** The decision on one message, as it is recorded and answered. */
+export interface Verdict {
+  command: AuditCommand;
+  outcome: Outcome;
+  /** Segments of the reply, 0 when nothing is sent. */
+  segments: number;
+  /** The exact TwiML to answer; kept for redeliveries of the same MessageSid. */
   twiml: string;
-  /** Lock the sender until this time (ms), when this message completed a lockout. */
-  lockUntil?: number;
+  /** The sender's new state and when it may be deleted ({@link senderExpiresAt}); omit when unchanged. */
+  sender?: { state: SenderState; expiresAt: number | null };
+}
+
+/**
+ * Decides one message from what the store read. Must be pure and synchronous: it runs inside the
+ * store's transaction, and may run again if the store retries one.
+ */
+export type Decide = (context: AdmissionContext) => Verdict;
+
+/** The result of {@link Store.admit}. */
+export type Admitted =
+  /** Recorded now: the verdict's TwiML may be sent (its audit row is committed). */
+  | { duplicate: false; verdict: Verdict }
+  /**
+   * This MessageSid was recorded before (a redelivery). Nothing new was recorded. `twiml` is the
+   * reply sent then, or undefined when it is no longer kept or the sender differs (answer an
+   * empty response).
+   */
+  | { duplicate: true; original: Pick<AuditEntry, 'command' | 'outcome' | 'segments'>; twiml: string | undefined };
+
+/** The latest accesses to a record, and how many there were in a period. */
+export interface AccessHistory {
+  entries: AccessEntry[];
+  total: number;
+}
+
+/** An audit row with its position in the log. */
+export interface StoredAuditEntry extends AuditEntry {
+  id: number;
 }
 
 /** Counts of one seeding run. */
@@ -49,53 +93,87 @@ export interface SeedSession {
   rollback(): Promise<void>;
 }
 
-/** How long the TwiML of an answered message is kept for redeliveries of its MessageSid. */
-export const REPLY_CACHE_MS = 24 * 3_600_000;
-
 /** Store-wide row counts, for admin output and backups. */
 export interface StoreCounts {
   citizens: number;
   auditLog: number;
+  /** Reply bodies kept for redeliveries. */
+  replies: number;
+  /** Senders with a state row (limits, lock or opt-out). */
+  senders: number;
+}
+
+/** What {@link Store.pruneExpired} removed. */
+export interface PruneCounts {
+  replies: number;
+  senders: number;
+}
+
+/** The store could not answer in time or at all: the request is answered 503 so Twilio retries. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
+/** The database cannot be opened or is not one this program can use; the message is one line for the operator. */
+export class StoreOpenError extends Error {
+  override name = 'StoreOpenError';
+}
+
+/** An operation this backend does not offer; the message says what to do instead. */
+export class StoreUnsupportedError extends Error {
+  override name = 'StoreUnsupportedError';
 }
 
 export interface Store {
+  /** Which backend and database, for logs: never a password. */
+  readonly description: string;
+
   /** The record with this ID number, if any. */
   findCitizen(idNumber: string): Promise<Citizen | undefined>;
   /**
    * Starts a seeding run. `atomic`: all batches in one transaction (strict mode); otherwise each
-   * batch commits on its own (`--skip-invalid`).
+   * batch commits on its own (`--skip-invalid`). A run must not stall the messages being admitted
+   * meanwhile for longer than its final commit.
    */
   beginSeed(options: { atomic: boolean }): Promise<SeedSession>;
 
-  /** The TwiML already sent for this MessageSid since `since` (ms), if any. */
-  findReply(messageSid: string, since: number): Promise<string | undefined>;
   /**
-   * Records an answered message (audit row, reply and optional lock) in one transaction.
-   * Returns the earlier TwiML instead when this MessageSid was already recorded.
+   * Admits one message and records it, atomically: reads the sender's state (locking it against
+   * every other admission for the same sender, on any node), the target record and its history,
+   * calls `decide`, then writes the audit row, the reply and the sender's new state in one
+   * transaction. Resolves only once that transaction is committed, so no reply leaves before its
+   * audit row is durable. A MessageSid already recorded gives `duplicate` (waiting for the
+   * original's commit when it is still in flight) and records nothing. Rejects when the
+   * transaction fails, for every message that shared it; {@link StoreUnavailableError} when the
+   * database is busy or gone past the store's deadline.
    */
-  recordMessage(record: MessageRecord): Promise<{ duplicateOf?: string }>;
+  admit(admission: Admission, decide: Decide): Promise<Admitted>;
 
-  isOptedOut(sender: string): Promise<boolean>;
-  setOptedOut(sender: string, optedOut: boolean, at: number): Promise<void>;
-  /** The end (ms) of the sender's lock, when it is locked at `now`. */
-  lockedUntil(sender: string, now: number): Promise<number | undefined>;
-  /** Times (ms, newest first) of the sender's last `limit` lookups since `since`. */
-  recentLookups(sender: string, since: number, limit: number): Promise<number[]>;
-  /** How many failed verifications the sender had since `since`. */
-  countFailures(sender: string, since: number): Promise<number>;
+  /**
+   * Changes one sender's state atomically (an officer's unlock, an opt-out reported by the
+   * carrier). `update` gets the current state and returns the new one, or undefined to leave it.
+   * Resolves to true when the state changed.
+   */
+  updateSender(
+    sender: string,
+    update: (state: SenderState) => { state: SenderState; expiresAt: number | null } | undefined,
+  ): Promise<boolean>;
+  /** The sender's committed state (an empty one when none is kept). */
+  senderState(sender: string): Promise<SenderState>;
 
   /** The latest accesses to one record (newest first) and the count since `since`. */
-  accessHistory(
-    idNumber: string,
-    ownerPhone: string,
-    options: { limit: number; since: number },
-  ): Promise<{ entries: AccessEntry[]; total: number }>;
+  accessHistory(idNumber: string, ownerPhone: string, options: { limit: number; since: number }): Promise<AccessHistory>;
   /** The whole audit trail of one record, oldest first, for an officer. */
   auditTrail(idNumber: string): Promise<AuditEntry[]>;
+  /** Audit rows in log order after `afterId` (0 for the first), at most `limit`. */
+  readAudit(afterId: number, limit: number): Promise<StoredAuditEntry[]>;
   /** Deletes audit rows older than `before` (the one allowed exception to append-only). */
   pruneAudit(before: number): Promise<{ removed: number; oldest?: number; newest?: number }>;
-  /** Unlocks a sender (admin). */
-  unlock(sender: string): Promise<boolean>;
+  /**
+   * Deletes what is kept only for a while: reply bodies recorded before `repliesBefore`, and
+   * sender states whose expiry is at or before `now`.
+   */
+  pruneExpired(options: { now: number; repliesBefore: number }): Promise<PruneCounts>;
 
   counts(): Promise<StoreCounts>;
   /** Resolves when the database answers; rejects otherwise. */
@@ -104,7 +182,13 @@ export interface Store {
   sizeBytes(): Promise<number>;
   /** True when the schema is at the version this code expects. */
   migrationsCurrent(): Promise<boolean>;
-  /** A consistent copy of the live database, made with SQLite's online backup. */
-  backup(file: string): Promise<void>;
+  /** The database's own consistency check: an empty list when it passes, else its findings. */
+  checkIntegrity(): Promise<string[]>;
+  /**
+   * A consistent copy of the live database into a new file (mode 0600), without what has expired
+   * by `now` (reply bodies recorded before `repliesBefore`, sender states). Throws
+   * {@link StoreUnsupportedError} on a backend that is backed up with its own tools.
+   */
+  backup(file: string, expiry: { now: number; repliesBefore: number }): Promise<void>;
   close(): Promise<void>;
 }

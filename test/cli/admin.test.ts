@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import type { AuditEntry } from '../../src/store/types.js';
+import { EMPTY_SENDER } from '../../src/audit/senders.js';
+import type { AuditEntry } from '../../src/audit/types.js';
+import { recordEntry } from '../helpers/audit.js';
 import { auditEntry, citizen } from '../helpers/citizens.js';
 import { runTool } from '../helpers/cli.js';
 
@@ -22,12 +24,12 @@ beforeEach(async () => {
   const seed = await store.beginSeed({ atomic: true });
   await seed.write([citizen()]);
   await seed.commit();
-  await store.recordMessage({ audit: entry({ at: Date.now() - 400 * DAY, messageSid: 'SMold' }), twiml: '' });
-  await store.recordMessage({
-    audit: entry({ at: Date.now() - 500 * DAY, messageSid: 'SMolder', sender: '+84971234111', outcome: 'refused' }),
-    twiml: '',
-  });
-  await store.recordMessage({ audit: entry({ messageSid: 'SMnew', command: 'CC' }), twiml: '', lockUntil: Date.now() + DAY });
+  await recordEntry(store, entry({ at: Date.now() - 400 * DAY, messageSid: 'SMold' }));
+  await recordEntry(store, entry({ at: Date.now() - 500 * DAY, messageSid: 'SMolder', sender: '+84971234111', outcome: 'refused' }));
+  await recordEntry(store, entry({ messageSid: 'SMnew', command: 'CC' }));
+  const now = Date.now();
+  const locked = { ...EMPTY_SENDER, failures: [now - 4, now - 3, now - 2, now - 1, now], lockedUntil: now + DAY };
+  await store.updateSender('+84912345678', () => ({ state: locked, expiresAt: now + DAY }));
   await store.close();
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,9 +62,13 @@ describe('admin', () => {
     expect(again.stderr).toMatch(/exists/);
   });
 
-  it('unlocks a locked sender', () => {
-    expect(admin('unlock', '0912345678').stdout).toContain('unlocked +84912345678');
+  it('unlocks a locked sender and forgets the failures that locked them', async () => {
+    expect(admin('unlock', '0912345678').stdout).toContain('unlocked +84912345678 (failed attempts forgotten)');
     expect(admin('unlock', '0912345678').stdout).toContain('was not locked');
+    const store = openSqliteStore(db, { readonly: true });
+    const state = await store.senderState('+84912345678');
+    await store.close();
+    expect(state).toMatchObject({ lockedUntil: null, failures: [] });
   });
 
   it.each([

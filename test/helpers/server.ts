@@ -66,6 +66,7 @@ export async function startTestServer(
     encoding: 'gsm7',
     allowedCountryCodes: ['84'],
     rateLimitPerHour: 10,
+    replyLimitPerHour: 100,
     lockoutFailures: 5,
     lockoutMs: 24 * 3_600_000,
     ...policy,

@@ -1,0 +1,40 @@
+/**
+ * The audit vocabulary: what a message asked for, what became of it, and one access as the
+ * citizen sees it. Pure data shapes, shared by the message service, the store and the tools.
+ */
+
+/** The four lookups a citizen can ask for. */
+export type LookupCommand = 'TT' | 'CT' | 'CC' | 'LS';
+
+/** The command column of the audit log: a lookup, or what else the message was. */
+export type AuditCommand = LookupCommand | 'HELP' | 'STOP' | 'START' | 'OTHER';
+
+/** The outcome recorded in the audit log for each inbound message. */
+export type Outcome = 'served' | 'refused' | 'rate_limited' | 'locked' | 'help' | 'opted_out' | 'no_reply';
+
+/** One access to a citizen's record, as listed by `LS`. */
+export interface AccessEntry {
+  /** Milliseconds since the epoch. */
+  at: number;
+  command: LookupCommand;
+  outcome: Outcome;
+  /** The sender's E.164 number. */
+  sender: string;
+  /** True when the sender is the record's registered phone. */
+  bySelf: boolean;
+}
+
+/** One inbound message, as recorded in the append-only audit log. Holds no message body. */
+export interface AuditEntry {
+  /** Milliseconds since the epoch. */
+  at: number;
+  messageSid: string;
+  /** The sender, E.164 (or the raw `From` when it was not a phone number). */
+  sender: string;
+  command: AuditCommand;
+  /** The 12-digit ID the message asked about, when one was parsed. */
+  targetId: string | null;
+  outcome: Outcome;
+  /** Segments of the reply sent, 0 when nothing was sent. */
+  segments: number;
+}

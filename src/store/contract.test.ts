@@ -1,0 +1,386 @@
+/**
+ * The store contract: one suite of cases that every {@link Store} backend must pass, run against
+ * real databases (`contract.test.ts`). Nothing is mocked at the database. A backend's fixture
+ * opens a fresh, empty database, and a second store on the same database (another connection, or
+ * another node) for the cases about several writers.
+ */
+import { describe, expect, it } from 'vitest';
+import { afterLookup, EMPTY_SENDER, senderAt, senderExpiresAt, withOptOut, type SenderLimits } from '../audit/senders.js';
+import type { AuditEntry } from '../audit/types.js';
+import type { Citizen } from '../citizens/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { citizen as fictionalCitizen } from '../../test/helpers/citizens.js';
+import { recordEntry } from '../../test/helpers/audit.js';
+import { openSqliteStore } from './sqlite.js';
+import type { Admission, Decide, Store, Verdict } from './types.js';
+
+/** A fresh database, and how to reach it again. */
+interface StoreFixture {
+  store: Store;
+  /** Another store on the same database, as a second node or process would open it. */
+  twin(): Promise<Store>;
+  /** Closes what the fixture opened and removes the database. */
+  cleanup(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 10, 27, 3, 0, 0);
+const HOUR = 3_600_000;
+const LIMITS: SenderLimits = { lookupsPerHour: 10, repliesPerHour: 100, lockoutFailures: 5, lockoutMs: 24 * HOUR };
+const PHONE = '+84912345678';
+
+function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    at: T0,
+    messageSid: 'SM0001',
+    sender: PHONE,
+    command: 'TT',
+    targetId: '001099054321',
+    outcome: 'served',
+    segments: 2,
+    ...overrides,
+  };
+}
+
+let sid = 0;
+const nextSid = () => `SM${String(++sid).padStart(32, '0')}`;
+
+/**
+ * A lookup decided the way the service decides one, within the hourly limit: served while the
+ * sender has lookups left, rate_limited after.
+ */
+function limitedLookup(at: number, reply = 'ok'): Decide {
+  return ({ sender }): Verdict => {
+    const state = senderAt(sender, at, LIMITS);
+    if (state.lookups.length >= LIMITS.lookupsPerHour) {
+      return {
+        command: 'TT',
+        outcome: 'rate_limited',
+        segments: 1,
+        twiml: 'limited',
+        sender: { state, expiresAt: senderExpiresAt(state, LIMITS) },
+      };
+    }
+    const next = afterLookup(state, at, true, LIMITS);
+    return {
+      command: 'TT',
+      outcome: 'served',
+      segments: 1,
+      twiml: reply,
+      sender: { state: next, expiresAt: senderExpiresAt(next, LIMITS) },
+    };
+  };
+}
+
+function lookupAdmission(at: number, overrides: Partial<Admission> = {}): Admission {
+  return { at, messageSid: nextSid(), sender: PHONE, tracked: true, targetId: '001099054321', ...overrides };
+}
+
+async function seed(store: Store, citizens: Citizen[]): Promise<void> {
+  const session = await store.beginSeed({ atomic: true });
+  await session.write(citizens);
+  await session.commit();
+}
+
+/** Runs the contract against one backend. `open` gives a fresh, empty database each time. */
+function storeContract(name: string, open: () => Promise<StoreFixture>): void {
+  const withStore = (fn: (f: StoreFixture) => Promise<void>) => async () => {
+    const f = await open();
+    try {
+      await fn(f);
+    } finally {
+      await f.cleanup();
+    }
+  };
+
+  describe(`store contract: ${name}`, () => {
+    describe('citizens and seeding', () => {
+      it(
+        'inserts, then updates by ID number, and counts each; a missing ID is undefined',
+        withStore(async ({ store }) => {
+          const s1 = await store.beginSeed({ atomic: true });
+          await s1.write([fictionalCitizen(), fictionalCitizen({ idNumber: '001199012346', sex: 'F' })]);
+          expect(await s1.commit()).toEqual({ inserted: 2, updated: 0 });
+          const s2 = await store.beginSeed({ atomic: false });
+          await s2.write([
+            fictionalCitizen({ fullName: 'Trần Thị Mới' }),
+            fictionalCitizen({ idNumber: '079300000001', dateOfBirth: '2000-01-01' }),
+          ]);
+          expect(await s2.commit()).toEqual({ inserted: 1, updated: 1 });
+          expect(await store.findCitizen('001099054321')).toEqual(fictionalCitizen({ fullName: 'Trần Thị Mới' }));
+          expect(await store.findCitizen('999999999999')).toBeUndefined();
+          expect((await store.counts()).citizens).toBe(3);
+        }),
+      );
+
+      it(
+        'an atomic run is invisible until it commits, and a rollback leaves nothing',
+        withStore(async ({ store, twin }) => {
+          const other = await twin();
+          const s = await store.beginSeed({ atomic: true });
+          await s.write([fictionalCitizen()]);
+          expect(await other.findCitizen('001099054321')).toBeUndefined();
+          await s.rollback();
+          expect((await store.counts()).citizens).toBe(0);
+          const again = await store.beginSeed({ atomic: true });
+          await again.write([fictionalCitizen()]);
+          await again.commit();
+          expect((await other.findCitizen('001099054321'))?.fullName).toBe('Nguyễn Văn Thử');
+        }),
+      );
+
+      it(
+        'round-trips every field, nulls and markup included',
+        withStore(async ({ store }) => {
+          const c = fictionalCitizen({
+            temporaryAddress: 'Tạm trú <&> "x" \'y\'',
+            cardIssuedOn: null,
+            religion: null,
+            cardExpiresOn: '2031-04-01',
+          });
+          await seed(store, [c]);
+          expect(await store.findCitizen(c.idNumber)).toEqual(c);
+        }),
+      );
+
+      it(
+        'a non-atomic run keeps the batches written before a rollback',
+        withStore(async ({ store }) => {
+          const s = await store.beginSeed({ atomic: false });
+          await s.write([fictionalCitizen()]);
+          await s.rollback();
+          expect((await store.counts()).citizens).toBe(1);
+        }),
+      );
+    });
+
+    describe('admit: the decision and its record, as one step', () => {
+      it(
+        'hands decide the sender state, the record and its history, and records the verdict',
+        withStore(async ({ store }) => {
+          await seed(store, [fictionalCitizen()]);
+          await recordEntry(store, entry({ at: T0 - 10, messageSid: 'SMearlier', sender: '+84971234111', outcome: 'refused' }));
+          let seen: Parameters<Decide>[0] | undefined;
+          const admitted = await store.admit(
+            { ...lookupAdmission(T0), messageSid: 'SMfirst', history: { limit: 5, since: T0 - HOUR } },
+            (context) => {
+              seen = context;
+              return { command: 'LS', outcome: 'served', segments: 1, twiml: '<Response><Message>x</Message></Response>' };
+            },
+          );
+          expect(admitted).toMatchObject({ duplicate: false, verdict: { outcome: 'served' } });
+          expect(seen?.sender).toEqual(EMPTY_SENDER);
+          expect(seen?.citizen?.idNumber).toBe('001099054321');
+          expect(seen?.history).toEqual({
+            entries: [{ at: T0 - 10, command: 'TT', outcome: 'refused', sender: '+84971234111', bySelf: false }],
+            total: 1,
+          });
+          const rows = await store.readAudit(0, 10);
+          expect(rows.map(({ id: _id, ...rest }) => rest)).toEqual([
+            entry({ at: T0 - 10, messageSid: 'SMearlier', sender: '+84971234111', outcome: 'refused' }),
+            entry({ messageSid: 'SMfirst', command: 'LS', segments: 1 }),
+          ]);
+        }),
+      );
+
+      it(
+        'gives no record and no history for a missing ID',
+        withStore(async ({ store }) => {
+          let seen: Parameters<Decide>[0] | undefined;
+          await store.admit({ ...lookupAdmission(T0), targetId: '999999999999', history: { limit: 5, since: 0 } }, (c) => {
+            seen = c;
+            return { command: 'LS', outcome: 'refused', segments: 1, twiml: 'no' };
+          });
+          expect(seen).toEqual({ sender: EMPTY_SENDER, citizen: undefined, history: undefined });
+        }),
+      );
+
+      it(
+        'keeps the sender state written by one admission for the next, and none for untracked senders',
+        withStore(async ({ store }) => {
+          for (let i = 0; i < 3; i++) await store.admit(lookupAdmission(T0 + i), limitedLookup(T0 + i));
+          expect((await store.senderState(PHONE)).lookups).toEqual([T0 + 2, T0 + 1, T0]);
+          await store.admit(lookupAdmission(T0, { sender: 'client:alice', tracked: false }), limitedLookup(T0));
+          expect(await store.senderState('client:alice')).toEqual(EMPTY_SENDER);
+          expect((await store.counts()).senders).toBe(1);
+        }),
+      );
+
+      it(
+        'a decide that throws fails that message alone and records nothing for it',
+        withStore(async ({ store }) => {
+          const bad = store.admit(lookupAdmission(T0), () => {
+            throw new Error('policy bug');
+          });
+          const good = store.admit(lookupAdmission(T0), limitedLookup(T0));
+          await expect(bad).rejects.toThrow('policy bug');
+          await expect(good).resolves.toMatchObject({ duplicate: false });
+          expect((await store.counts()).auditLog).toBe(1);
+        }),
+      );
+
+      it(
+        'holds the hourly limit exactly under 50 concurrent lookups from one sender on two stores',
+        withStore(async ({ store, twin }) => {
+          const other = await twin();
+          const results = await Promise.all(
+            Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? store : other).admit(lookupAdmission(T0 + i), limitedLookup(T0 + i))),
+          );
+          const outcomes = results.map((r) => (r.duplicate ? 'duplicate' : r.verdict.outcome));
+          expect(outcomes.filter((o) => o === 'served')).toHaveLength(10);
+          expect(outcomes.filter((o) => o === 'rate_limited')).toHaveLength(40);
+          const rows = await store.readAudit(0, 100);
+          expect(rows.filter((r) => r.outcome === 'served')).toHaveLength(10);
+          expect((await store.senderState(PHONE)).lookups).toHaveLength(10);
+        }),
+      );
+    });
+
+    describe('redeliveries of one MessageSid', () => {
+      it(
+        'gives the first reply again, records nothing more and leaves the state alone',
+        withStore(async ({ store }) => {
+          const a = lookupAdmission(T0);
+          await store.admit(a, limitedLookup(T0, 'first reply'));
+          const again = await store.admit({ ...a, at: T0 + 5 }, limitedLookup(T0 + 5, 'second reply'));
+          expect(again).toEqual({ duplicate: true, original: { command: 'TT', outcome: 'served', segments: 1 }, twiml: 'first reply' });
+          expect((await store.counts()).auditLog).toBe(1);
+          expect((await store.senderState(PHONE)).lookups).toEqual([T0]);
+        }),
+      );
+
+      it(
+        'concurrently on two stores: one audit row, and the same reply bytes for both',
+        withStore(async ({ store, twin }) => {
+          const other = await twin();
+          const a = lookupAdmission(T0);
+          const [one, two] = await Promise.all([
+            store.admit(a, limitedLookup(T0, 'reply A')),
+            other.admit(a, limitedLookup(T0, 'reply B')),
+          ]);
+          const twimls = [one, two].map((r) => (r.duplicate ? r.twiml : r.verdict.twiml));
+          expect(twimls[0]).toBe(twimls[1]);
+          expect([one, two].filter((r) => r.duplicate)).toHaveLength(1);
+          expect((await store.counts()).auditLog).toBe(1);
+        }),
+      );
+
+      it(
+        'gives no reply body to a different sender, or once the body has expired',
+        withStore(async ({ store }) => {
+          const a = lookupAdmission(T0);
+          await store.admit(a, limitedLookup(T0, 'secret'));
+          const other = await store.admit({ ...a, sender: '+84987654321' }, limitedLookup(T0));
+          expect(other).toMatchObject({ duplicate: true, twiml: undefined });
+          await store.pruneExpired({ now: T0 + 1, repliesBefore: T0 + 1 });
+          const late = await store.admit(a, limitedLookup(T0));
+          expect(late).toEqual({ duplicate: true, original: { command: 'TT', outcome: 'served', segments: 1 }, twiml: undefined });
+          expect((await store.counts()).auditLog).toBe(1);
+        }),
+      );
+    });
+
+    describe('sender states', () => {
+      it(
+        'updateSender changes one state atomically, leaves it when told to, and deletes an empty one',
+        withStore(async ({ store }) => {
+          await store.admit(lookupAdmission(T0), limitedLookup(T0));
+          expect(await store.updateSender(PHONE, () => undefined)).toBe(false);
+          const optedOut = withOptOut(await store.senderState(PHONE), true);
+          expect(await store.updateSender(PHONE, () => ({ state: optedOut, expiresAt: null }))).toBe(true);
+          expect(await store.senderState(PHONE)).toEqual(optedOut);
+          expect(await store.updateSender(PHONE, () => ({ state: EMPTY_SENDER, expiresAt: 0 }))).toBe(true);
+          expect(await store.senderState(PHONE)).toEqual(EMPTY_SENDER);
+          expect((await store.counts()).senders).toBe(0);
+        }),
+      );
+
+      it(
+        'pruneExpired deletes expired states and old reply bodies, and keeps opt-outs and the audit log',
+        withStore(async ({ store }) => {
+          await store.admit(lookupAdmission(T0), limitedLookup(T0)); // expires at T0 + 1 h
+          await store.updateSender('+84987654321', () => ({ state: withOptOut(EMPTY_SENDER, true), expiresAt: null }));
+          await store.admit(lookupAdmission(T0 + 10 * 60_000, { sender: '+84971234111' }), limitedLookup(T0 + 10 * 60_000));
+          expect(await store.pruneExpired({ now: T0 + HOUR, repliesBefore: T0 + 60_000 })).toEqual({ replies: 1, senders: 1 });
+          const counts = await store.counts();
+          expect(counts).toMatchObject({ auditLog: 2, replies: 1, senders: 2 });
+          expect((await store.senderState('+84987654321')).optedOut).toBe(true);
+          expect(await store.pruneExpired({ now: T0 + HOUR, repliesBefore: T0 + 60_000 })).toEqual({ replies: 0, senders: 0 });
+        }),
+      );
+    });
+
+    describe('the audit log', () => {
+      it(
+        'lists a record’s accesses newest first with the count since a time, and its whole trail oldest first',
+        withStore(async ({ store }) => {
+          await recordEntry(store, entry({ at: T0 - 40 * 24 * HOUR, messageSid: 'a' }));
+          await recordEntry(store, entry({ at: T0 - 1000, messageSid: 'b', sender: '+84971234111', outcome: 'refused' }));
+          await recordEntry(store, entry({ at: T0, messageSid: 'c', command: 'CC' }));
+          await recordEntry(store, entry({ at: T0, messageSid: 'd', targetId: '079300000001' }));
+          const h = await store.accessHistory('001099054321', PHONE, { limit: 2, since: T0 - 30 * 24 * HOUR });
+          expect(h).toEqual({
+            entries: [
+              { at: T0, command: 'CC', outcome: 'served', sender: PHONE, bySelf: true },
+              { at: T0 - 1000, command: 'TT', outcome: 'refused', sender: '+84971234111', bySelf: false },
+            ],
+            total: 2,
+          });
+          expect((await store.auditTrail('001099054321')).map((e) => e.messageSid)).toEqual(['a', 'b', 'c']);
+          const page = await store.readAudit(0, 2);
+          expect(page.map((e) => e.messageSid)).toEqual(['a', 'b']);
+          expect((await store.readAudit(page[1]?.id ?? 0, 10)).map((e) => e.messageSid)).toEqual(['c', 'd']);
+        }),
+      );
+
+      it(
+        'prunes rows older than a cut-off with their replies, and reports the range',
+        withStore(async ({ store }) => {
+          await recordEntry(store, entry({ at: T0 - 400 * 24 * HOUR, messageSid: 'SMold' }), 'old reply');
+          await recordEntry(store, entry({ at: T0 - 399 * 24 * HOUR, messageSid: 'SMold2' }));
+          await recordEntry(store, entry({ messageSid: 'SMnew' }));
+          expect(await store.pruneAudit(T0 - 365 * 24 * HOUR)).toEqual({
+            removed: 2,
+            oldest: T0 - 400 * 24 * HOUR,
+            newest: T0 - 399 * 24 * HOUR,
+          });
+          expect((await store.readAudit(0, 10)).map((e) => e.messageSid)).toEqual(['SMnew']);
+          expect((await store.counts()).replies).toBe(1);
+          expect(await store.pruneAudit(T0 - 365 * 24 * HOUR)).toEqual({ removed: 0 });
+        }),
+      );
+    });
+
+    describe('health', () => {
+      it(
+        'answers ping, has current migrations, passes its integrity check and reports a size',
+        withStore(async ({ store }) => {
+          await store.ping();
+          expect(await store.migrationsCurrent()).toBe(true);
+          expect(await store.checkIntegrity()).toEqual([]);
+          expect(await store.sizeBytes()).toBeGreaterThan(0);
+          expect(store.description).not.toMatch(/password|:[^/@]*@/);
+        }),
+      );
+    });
+  });
+}
+
+storeContract('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contract-'));
+  const file = join(dir, 'c.db');
+  const opened: Store[] = [openSqliteStore(file)];
+  return {
+    store: opened[0] as Store,
+    twin: async () => {
+      const s = openSqliteStore(file);
+      opened.push(s);
+      return s;
+    },
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
