@@ -45,7 +45,9 @@ export function createApp(deps: AppDeps): Express {
         metrics.previousTokenUses.inc();
         logger.warn('request accepted with TWILIO_AUTH_TOKEN_PREVIOUS: Twilio still signs with the old token');
       },
-      onFailure: (reason) => metrics.signatureFailures.inc({ reason }),
+      onFailure: (reason) => {
+        metrics.signatureFailures.inc({ reason });
+      },
     },
   });
 

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { isoToday } from './citizens/dates.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { errorMessage } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { SAMPLE_CSV } from './paths.js';
@@ -47,7 +48,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const store = openSqliteStore(config.databasePath, {
-    backgroundCheckpoint: { onError: (message) => logger.error({ err: { message } }, 'WAL checkpoint failed') },
+    backgroundCheckpoint: {
+      onError: (message) => {
+        logger.error({ err: { message } }, 'WAL checkpoint failed');
+      },
+    },
   });
   if (config.demo) await seedDemo(store, logger);
 
@@ -75,8 +80,8 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
-  }).catch((err: Error) => {
-    console.error(`error: cannot listen on ${config.host}:${config.port}: ${err.message}`);
+  }).catch((err: unknown) => {
+    console.error(`error: cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`);
     process.exit(1);
   });
   const { port } = server.address() as AddressInfo;
@@ -124,8 +129,12 @@ async function main(): Promise<void> {
     });
     server.closeIdleConnections();
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    shutdown('SIGINT');
+  });
 }
 
 await main();

@@ -169,7 +169,7 @@ export function validateRecord(raw: Record<string, unknown>, today: string): Res
   if (fullName === null) nameReason = 'full_name: is required';
   else if (fullName === WRONG_TYPE) nameReason = 'full_name: must be text';
   else if (fullName.length > MAX_FULL_NAME && countCodePoints(fullName) > MAX_FULL_NAME) {
-    nameReason = 'full_name: must be at most ' + MAX_FULL_NAME + ' characters';
+    nameReason = `full_name: must be at most ${MAX_FULL_NAME} characters`;
   }
 
   // phone

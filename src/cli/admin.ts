@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
         if (existsSync(arg)) throw new UsageError(`${arg} exists: choose a new file`);
         await store.backup(arg);
         const copy = openSqliteStore(arg, { readonly: true });
-        const check = copy.db.pragma('integrity_check', { simple: true });
+        const check = String(copy.db.pragma('integrity_check', { simple: true }));
         const counts = await copy.counts();
         await copy.close();
         console.log(`backup written to ${arg}: integrity ${check}, ${counts.citizens} citizens, ${counts.auditLog} audit rows`);

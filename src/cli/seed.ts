@@ -74,7 +74,9 @@ async function main(argv: string[]): Promise<number> {
     } catch (err) {
       throw new UsageError(err instanceof SeedFileError ? err.message : `cannot read ${file}: ${(err as Error).message}`);
     }
-    rows = readSeedFile(file, (message) => console.error(`warning: ${message}`));
+    rows = readSeedFile(file, (message) => {
+      console.error(`warning: ${message}`);
+    });
   }
 
   const store = openSqliteStore(config.databasePath);
@@ -84,7 +86,9 @@ async function main(argv: string[]): Promise<number> {
     const summary = await seedRows(store, rows, {
       skipInvalid,
       today: isoToday(new Date()),
-      onReject: (where, reason) => console.error(`${where}: ${reason}`),
+      onReject: (where, reason) => {
+        console.error(`${where}: ${reason}`);
+      },
       onProgress: tty
         ? (n) => process.stderr.write(`\rread ${n} rows (${Math.round(n / ((Date.now() - started) / 1000))} rows/s)`)
         : undefined,

@@ -94,8 +94,8 @@ function revive({ name, message, code }: { name: string; message: string; code: 
 async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvItem[]> {
   const worker = new Worker(script, { workerData: { file, batchSize: CSV_BATCH, ahead: CSV_BATCHES_AHEAD } });
   const queue: CsvItem[][] = [];
-  let done = false;
-  let failure: Error | undefined;
+  // Set by the worker's events: an object, since the type checker takes a `let` set only in callbacks to stay false.
+  const state: { done: boolean; failure: Error | undefined } = { done: false, failure: undefined };
   let wake: (() => void) | undefined;
   const notify = () => {
     const resolve = wake;
@@ -105,19 +105,19 @@ async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvItem
   worker.on('message', (message: WorkerMessage) => {
     if (message.kind === 'batch') queue.push(message.items);
     else {
-      if (message.kind === 'error') failure = revive(message.error);
-      done = true;
+      if (message.kind === 'error') state.failure = revive(message.error);
+      state.done = true;
     }
     notify();
   });
   worker.on('error', (err) => {
-    failure ??= err;
-    done = true;
+    state.failure ??= err;
+    state.done = true;
     notify();
   });
   worker.on('exit', (code) => {
-    if (!done) failure ??= new Error(`CSV parser thread stopped with exit code ${code}`);
-    done = true;
+    if (!state.done) state.failure ??= new Error(`CSV parser thread stopped with exit code ${code}`);
+    state.done = true;
     notify();
   });
   try {
@@ -126,10 +126,10 @@ async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvItem
       if (batch !== undefined) {
         worker.postMessage('next');
         yield batch;
-      } else if (done) break;
+      } else if (state.done) break;
       else await new Promise<void>((resolve) => (wake = resolve));
     }
-    if (failure) throw failure;
+    if (state.failure) throw state.failure;
   } finally {
     await worker.terminate();
   }

@@ -100,8 +100,12 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
       if (expected !== undefined && size !== expected) fail(new HttpError(400, 'Body length does not match Content-Length'));
       else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     });
-    req.once('aborted', () => fail(new HttpError(400, 'Request aborted')));
-    req.once('error', () => fail(new HttpError(400, 'Request aborted')));
+    req.once('aborted', () => {
+      fail(new HttpError(400, 'Request aborted'));
+    });
+    req.once('error', () => {
+      fail(new HttpError(400, 'Request aborted'));
+    });
   });
 }
 

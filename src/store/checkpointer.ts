@@ -81,7 +81,11 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
   });
   // An error thrown in the worker may arrive as a plain object or value rather than an Error.
   worker.on('error', (err: unknown) => options.onError?.(String((err as { message?: unknown } | undefined)?.message ?? err)));
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      resolve();
+    }),
+  );
   void exited.then(() => {
     if (!stopping) options.onError?.('checkpoint worker stopped');
   });

@@ -164,7 +164,9 @@ export class SqliteStore implements Store {
       for (const p of batch) p.reject(err);
       return;
     }
-    batch.forEach((p, i) => p.resolve(results[i] as { duplicateOf?: string }));
+    batch.forEach((p, i) => {
+      p.resolve(results[i] as { duplicateOf?: string });
+    });
     this.recordsSincePrune += batch.length;
     if (this.recordsSincePrune >= 1000) {
       this.recordsSincePrune = 0;

@@ -30,7 +30,9 @@ beforeEach(async () => {
   await store.recordMessage({ audit: entry({ messageSid: 'SMnew', command: 'CC' }), twiml: '', lockUntil: Date.now() + DAY });
   await store.close();
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const admin = (...args: string[]) => runTool('admin', args, { DATABASE_PATH: db });
 
