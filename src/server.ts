@@ -3,7 +3,6 @@
  * SIGINT. Without credentials outside production it runs a demo on the sample records.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { isoToday } from './citizens/dates.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -84,7 +83,9 @@ async function main(): Promise<void> {
     console.error(`error: cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`);
     process.exit(1);
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error(`not listening on a TCP port: ${String(address)}`);
+  const { port } = address;
   if (!baseUrl) baseUrl = `http://localhost:${port}`;
   logger.info({ port, demo: config.demo, encoding: config.smsEncoding }, 'listening');
   if (config.demo) printDemo(config, `http://localhost:${port}`);
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
           process.exitCode = 0;
         })
         .catch((err: unknown) => {
-          logger.error({ err: { message: (err as Error).message } }, 'closing the database failed');
+          logger.error({ err: { message: errorMessage(err) } }, 'closing the database failed');
           process.exitCode = 1;
         })
         .finally(() => setTimeout(() => process.exit(), 2_000).unref());

@@ -42,9 +42,10 @@ class LineTaggingParser extends Parser {
     });
   }
 
-  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+  /** csv-parse pushes each record (an array of text: no `columns` option) and `null` at the end. */
+  override push(chunk: string[] | null, encoding?: BufferEncoding): boolean {
     if (!Array.isArray(chunk)) return super.push(chunk, encoding);
-    return super.push({ values: chunk as string[], lines: this.info.lines } satisfies CsvRecord);
+    return super.push({ values: chunk, lines: this.info.lines } satisfies CsvRecord);
   }
 }
 
@@ -53,9 +54,10 @@ export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): Asy
   const input = createReadStream(file, { highWaterMark: 256 * 1024 });
   const parser = input.pipe(new LineTaggingParser(PARSE_OPTIONS));
   input.on('error', (err) => parser.destroy(err));
+  const items: AsyncIterable<CsvItem> = parser;
   let batch: CsvItem[] = [];
   try {
-    for await (const item of parser as AsyncIterable<CsvItem>) {
+    for await (const item of items) {
       batch.push(item);
       if (batch.length >= batchSize) {
         yield batch;
@@ -85,7 +87,7 @@ export function readCsvBatches(file: string): AsyncIterable<CsvItem[]> {
 
 /** An error as the worker reported it, with its message and code. */
 function revive({ name, message, code }: { name: string; message: string; code: unknown }): Error {
-  const err = new Error(message) as Error & { code?: unknown };
+  const err: Error & { code?: unknown } = new Error(message);
   if (name !== 'Error') err.name = name;
   if (code !== undefined) err.code = code;
   return err;

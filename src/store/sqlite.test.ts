@@ -117,7 +117,7 @@ describe('audit log', () => {
   });
 
   it('group-commits concurrent messages in one transaction, each resolving once committed', async () => {
-    const commits: number[] = [];
+    const commits: (number | undefined)[] = [];
     const first = store.recordMessage({ audit: audit({ messageSid: 'SMg1' }), twiml: 'one' });
     const again = store.recordMessage({ audit: audit({ messageSid: 'SMg1', outcome: 'refused' }), twiml: 'two' });
     const other = store.recordMessage({ audit: audit({ messageSid: 'SMg2', outcome: 'refused' }), twiml: 'x', lockUntil: T0 + 5 });
@@ -128,7 +128,7 @@ describe('audit log', () => {
     expect(await store.countFailures('+84912345678', T0)).toBe(2);
     expect(await store.lockedUntil('+84912345678', T0)).toBe(T0 + 5);
     for (const p of [first, again, other])
-      void p.then(() => commits.push(store.db.prepare('SELECT count(*) FROM audit_log').pluck().get() as number));
+      void p.then(() => commits.push(store.db.prepare<[], number>('SELECT count(*) FROM audit_log').pluck().get()));
     expect(await Promise.all([first, again, other])).toEqual([{}, { duplicateOf: 'one' }, {}]);
     expect(commits).toEqual([2, 2, 2]);
     expect(await store.countFailures('+84912345678', T0)).toBe(1);

@@ -25,7 +25,14 @@ export const CITIZEN_COLUMNS = [
   'card_expires_on',
 ] as const;
 
-export type CitizenRow = Record<(typeof CITIZEN_COLUMNS)[number], string | null>;
+/** A row of `citizens`: the schema makes the first five columns NOT NULL and `sex` 'M' or 'F'. */
+export type CitizenRow = Record<(typeof CITIZEN_COLUMNS)[number], string | null> & {
+  id_number: string;
+  full_name: string;
+  date_of_birth: string;
+  sex: Citizen['sex'];
+  phone: string;
+};
 
 export const UPSERT_CITIZEN = `INSERT INTO citizens (${CITIZEN_COLUMNS.join(', ')})
   VALUES (${CITIZEN_COLUMNS.map(() => '?').join(', ')})
@@ -50,11 +57,11 @@ const byIdNumber = (a: Citizen, b: Citizen) => (a.idNumber < b.idNumber ? -1 : a
 
 export function toCitizen(r: CitizenRow): Citizen {
   return {
-    idNumber: r.id_number as string,
-    fullName: r.full_name as string,
-    dateOfBirth: r.date_of_birth as string,
-    sex: r.sex as Citizen['sex'],
-    phone: r.phone as string,
+    idNumber: r.id_number,
+    fullName: r.full_name,
+    dateOfBirth: r.date_of_birth,
+    sex: r.sex,
+    phone: r.phone,
     birthRegistrationPlace: r.birth_registration_place,
     hometown: r.hometown,
     ethnicity: r.ethnicity,
@@ -88,9 +95,16 @@ function citizenValues(c: Citizen): (string | null)[] {
   ];
 }
 
+/** The number a `count(*)` statement (plucked) gives. */
+function countOf(count: Statement): number {
+  const n = count.get();
+  if (typeof n !== 'number') throw new Error(`count(*) gave ${String(n)}`);
+  return n;
+}
+
 /** Starts a seeding run on `db`, as `Store.beginSeed` describes. */
 export function beginSeed(db: Database.Database, upsert: Statement, countCitizens: Statement, atomic: boolean): SeedSession {
-  const before = countCitizens.get() as number;
+  const before = countOf(countCitizens);
   let written = 0;
   let open = true;
   if (!atomic) {
@@ -107,7 +121,7 @@ export function beginSeed(db: Database.Database, upsert: Statement, countCitizen
       },
       commit: async () => {
         open = false;
-        const inserted = (countCitizens.get() as number) - before;
+        const inserted = countOf(countCitizens) - before;
         return { inserted, updated: written - inserted };
       },
       rollback: async () => {
@@ -150,7 +164,7 @@ export function beginSeed(db: Database.Database, upsert: Statement, countCitizen
           throw err;
         }
       }
-      const inserted = (countCitizens.get() as number) - before;
+      const inserted = countOf(countCitizens) - before;
       return { inserted, updated: written - inserted };
     },
     rollback: async () => {
