@@ -31,7 +31,8 @@
  *   `malformed` TT (en), whose usage reply explains it.
  * - Reasons in `malformed` never contain the digits sent (they may be logged).
  */
-import type { Lang, LookupCommand, ParsedMessage } from './types.js';
+import type { LookupCommand } from '../audit/types.js';
+import type { Lang, ParsedMessage } from './types.js';
 
 /** Twilio's maximum inbound body; anything after it is ignored. */
 export const MAX_BODY_CHARS = 1600;

@@ -1,9 +1,10 @@
 // Table-driven tests for renderReply: texts, masking, Vietnam time, and the 3-segment budget.
 import { describe, expect, it } from 'vitest';
+import type { AccessEntry, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { countSegments, isGsm7, toGsm7 } from './gsm7.js';
 import { MAX_SEGMENTS, renderReply } from './render.js';
-import type { AccessEntry, Lang, Outcome, RenderedReply, Reply, SmsEncoding } from './types.js';
+import type { Lang, RenderedReply, Reply, SmsEncoding } from './types.js';
 
 /** The citizen's ID: deliberately not the example ID that help and usage texts show. */
 const ID = '036190012678';

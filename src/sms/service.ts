@@ -7,12 +7,13 @@ import { cardStatus } from '../citizens/cardExpiry.js';
 import { isoToday } from '../citizens/dates.js';
 import { normalizeSender } from '../citizens/phone.js';
 import { isOwnRecord } from '../citizens/verification.js';
+import type { AuditCommand, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
-import { REPLY_CACHE_MS, type AuditCommand, type Store } from '../store/types.js';
+import { REPLY_CACHE_MS, type Store } from '../store/types.js';
 import { parseMessage } from './parser.js';
 import { renderReply } from './render.js';
 import { twimlEmpty, twimlMessage } from './twiml.js';
-import type { Lang, LookupCommand, Outcome, ParsedMessage, Reply, SmsEncoding } from './types.js';
+import type { Lang, ParsedMessage, Reply, SmsEncoding } from './types.js';
 
 const HOUR_MS = 3_600_000;
 const HISTORY_DAYS_MS = 30 * 24 * HOUR_MS;

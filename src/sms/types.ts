@@ -1,10 +1,8 @@
 /**
  * Shapes shared by the SMS parser, the message service and the reply renderer.
  */
+import type { AccessEntry, LookupCommand } from '../audit/types.js';
 import type { CardStatus, Citizen } from '../citizens/types.js';
-
-/** The four lookups a citizen can ask for. */
-export type LookupCommand = 'TT' | 'CT' | 'CC' | 'LS';
 
 /** Reply language: Vietnamese keywords answer in Vietnamese, English keywords in English. */
 export type Lang = 'vi' | 'en';
@@ -24,21 +22,6 @@ export type ParsedMessage =
   | { kind: 'opt_out' }
   /** START, YES, UNSTOP. */
   | { kind: 'opt_in' };
-
-/** The outcome recorded in the audit log for each inbound message. */
-export type Outcome = 'served' | 'refused' | 'rate_limited' | 'locked' | 'help' | 'opted_out' | 'no_reply';
-
-/** One access to a citizen's record, as listed by `LS`. */
-export interface AccessEntry {
-  /** Milliseconds since the epoch. */
-  at: number;
-  command: LookupCommand;
-  outcome: Outcome;
-  /** The sender's E.164 number. */
-  sender: string;
-  /** True when the sender is the record's registered phone. */
-  bySelf: boolean;
-}
 
 /** What the bot decided to answer, before it is put into words. */
 export type Reply =

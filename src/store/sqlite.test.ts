@@ -6,7 +6,7 @@ import { auditEntry, citizen } from '../../test/helpers/citizens.js';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { openSqliteStore, type SqliteStore } from './sqlite.js';
-import type { AuditEntry } from './types.js';
+import type { AuditEntry } from '../audit/types.js';
 
 const T0 = Date.UTC(2026, 10, 27, 3, 0, 0);
 let dir: string;

@@ -5,20 +5,12 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { AccessEntry, AuditCommand, AuditEntry, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
-import type { AccessEntry, LookupCommand, Outcome } from '../sms/types.js';
 import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { AUDIT_NO_DELETE_TRIGGER, SCHEMA_VERSION, migrate } from './migrations.js';
 import { beginSeed, toCitizen, UPSERT_CITIZEN, type CitizenRow } from './sqliteCitizens.js';
-import {
-  REPLY_CACHE_MS,
-  type AuditCommand,
-  type AuditEntry,
-  type MessageRecord,
-  type SeedSession,
-  type Store,
-  type StoreCounts,
-} from './types.js';
+import { REPLY_CACHE_MS, type MessageRecord, type SeedSession, type Store, type StoreCounts } from './types.js';
 
 interface AuditRow {
   at: number;

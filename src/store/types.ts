@@ -3,26 +3,8 @@
  * SQLite implementation is synchronous underneath, so that a PostgreSQL implementation can be
  * added later without touching callers. Only `src/store/` knows SQL.
  */
+import type { AccessEntry, AuditEntry } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
-import type { AccessEntry, LookupCommand, Outcome } from '../sms/types.js';
-
-/** The command column of the audit log: a lookup, or what else the message was. */
-export type AuditCommand = LookupCommand | 'HELP' | 'STOP' | 'START' | 'OTHER';
-
-/** One inbound message, as recorded in the append-only audit log. Holds no message body. */
-export interface AuditEntry {
-  /** Milliseconds since the epoch. */
-  at: number;
-  messageSid: string;
-  /** The sender, E.164 (or the raw `From` when it was not a phone number). */
-  sender: string;
-  command: AuditCommand;
-  /** The 12-digit ID the message asked about, when one was parsed. */
-  targetId: string | null;
-  outcome: Outcome;
-  /** Segments of the reply sent, 0 when nothing was sent. */
-  segments: number;
-}
 
 /** What to write for one answered message, in one transaction. */
 export interface MessageRecord {

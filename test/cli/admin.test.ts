@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import type { AuditEntry } from '../../src/store/types.js';
+import type { AuditEntry } from '../../src/audit/types.js';
 import { auditEntry, citizen } from '../helpers/citizens.js';
 import { runTool } from '../helpers/cli.js';
 

@@ -1,6 +1,6 @@
 // Fictional citizens for tests. None of these people exist.
 import type { Citizen } from '../../src/citizens/types.js';
-import type { AuditEntry } from '../../src/store/types.js';
+import type { AuditEntry } from '../../src/audit/types.js';
 
 export function citizen(overrides: Partial<Citizen> = {}): Citizen {
   return {
