@@ -30,7 +30,9 @@ writeFileSync(
     timeDeltas: FRAMES.map(([, , us]) => us),
   }),
 );
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('CPU profile summaries', () => {
   it('sums busy time (idle left out) by area, largest first', () => {

@@ -8,5 +8,7 @@ import { isMainThread } from 'node:worker_threads';
 
 const file = process.env.BENCH_PEAK_RSS_FILE;
 if (file && isMainThread) {
-  process.on('exit', () => writeFileSync(file, String(process.resourceUsage().maxRSS)));
+  process.on('exit', () => {
+    writeFileSync(file, String(process.resourceUsage().maxRSS));
+  });
 }

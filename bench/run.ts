@@ -39,6 +39,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { fakeRow } from '../src/citizens/fake.js';
 import { normalizeVietnameseMobile } from '../src/citizens/phone.js';
+import { errorMessage } from '../src/errors.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
 import { inboundParams, signForm } from '../src/sms/signing.js';
 import { BARE_TWIML } from './bare-twiml.js';
@@ -314,7 +315,11 @@ async function stopServer(server: Server): Promise<number | null> {
   clearInterval(server.poller);
   const { child } = server;
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   const code = await exited;
@@ -467,7 +472,10 @@ async function load(
           },
         ],
       },
-      (err: unknown, res: autocannon.Result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res)),
+      (err: unknown, res: autocannon.Result) => {
+        if (err === null || err === undefined) resolve(res);
+        else reject(err instanceof Error ? err : new Error(errorMessage(err)));
+      },
     );
     instance.on('response', (_client, _status, _bytes, responseTime) => {
       latencies.push(responseTime);

@@ -148,11 +148,12 @@ async function startServer(dir: string, databasePath: string): Promise<Server> {
       resolve({ code, signal });
     }),
   );
+  const exited = () => done;
   const deadline = Date.now() + 30_000;
   for (;;) {
     const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(readFileSync(logFile, 'utf8'));
-    if (m) return { proc, pid: proc.pid as number, port: Number(m[1]), logFile, exit, exited: () => done };
-    if (done || Date.now() > deadline) throw new Error(`the server did not start:\n${readFileSync(logFile, 'utf8')}`);
+    if (m) return { proc, pid: proc.pid as number, port: Number(m[1]), logFile, exit, exited };
+    if (exited() || Date.now() > deadline) throw new Error(`the server did not start:\n${readFileSync(logFile, 'utf8')}`);
     await sleep(50);
   }
 }
@@ -198,7 +199,9 @@ function request(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => resolve({ ok: false, error: `response: ${err.message}` }));
+        res.on('error', (err) => {
+          resolve({ ok: false, error: `response: ${err.message}` });
+        });
         res.on('end', () => {
           if (!res.complete) resolve({ ok: false, error: 'incomplete response' });
           else resolve({ ok: true, reply: { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') } });
@@ -206,7 +209,9 @@ function request(
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, error: err.code ?? err.message }));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      resolve({ ok: false, error: err.code ?? err.message });
+    });
     req.end(body);
   });
 }
@@ -466,7 +471,12 @@ async function main(): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     const exit = await Promise.race([
       srv.exit,
-      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 20_000))),
+      new Promise<undefined>(
+        (resolve) =>
+          (timer = setTimeout(() => {
+            resolve(undefined);
+          }, 20_000)),
+      ),
     ]);
     clearTimeout(timer);
     if (!exit) srv.proc.kill('SIGKILL');

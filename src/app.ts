@@ -3,7 +3,7 @@
  * metrics endpoints, and the central error handler.
  */
 import express, { type Express } from 'express';
-import { errorHandler } from './errors.js';
+import { errorHandler, errorMessage } from './errors.js';
 import { createHasher, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { createMessageService, type ServicePolicy } from './sms/service.js';
@@ -45,7 +45,9 @@ export function createApp(deps: AppDeps): Express {
         metrics.previousTokenUses.inc();
         logger.warn('request accepted with TWILIO_AUTH_TOKEN_PREVIOUS: Twilio still signs with the old token');
       },
-      onFailure: (reason) => metrics.signatureFailures.inc({ reason }),
+      onFailure: (reason) => {
+        metrics.signatureFailures.inc({ reason });
+      },
     },
   });
 
@@ -54,7 +56,7 @@ export function createApp(deps: AppDeps): Express {
       await store.ping();
       res.type('text/plain').send('ok');
     } catch (err) {
-      logger.error({ err: { message: (err as Error).message } }, 'database does not answer');
+      logger.error({ err: { message: errorMessage(err) } }, 'database does not answer');
       res.status(503).type('text/plain').send('database unavailable');
     }
   });
@@ -65,7 +67,7 @@ export function createApp(deps: AppDeps): Express {
       if (!(await store.migrationsCurrent())) throw new Error('migrations not current');
       res.type('text/plain').send('ready');
     } catch (err) {
-      logger.error({ err: { message: (err as Error).message } }, 'not ready');
+      logger.error({ err: { message: errorMessage(err) } }, 'not ready');
       res.status(503).type('text/plain').send('not ready');
     }
   });

@@ -26,18 +26,43 @@ const PUBLIC_TEXT: Record<number, string> = {
   503: 'Service unavailable',
 };
 
+/** A property of a thrown value, which may be anything: `undefined` when it has none. */
+function thrownProperty(err: unknown, name: string): unknown {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const value: unknown = Reflect.get(err, name);
+  return value;
+}
+
+/** The message of a thrown value: an Error's message, a plain object's `message`, or the value as text. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  const message = thrownProperty(err, 'message');
+  return typeof message === 'string' ? message : String(err);
+}
+
+/** The `code` of a thrown value (Node's `ENOENT`, `ERR_PARSE_ARGS_...`), when it has one. */
+export function errorCode(err: unknown): unknown {
+  return thrownProperty(err, 'code');
+}
+
 /**
  * Maps errors to responses: HttpError and body-parser errors keep their 4xx status; anything
  * else is a store or program failure and answers 503 (Twilio retries or uses its fallback URL).
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
-    const e = err as { status?: number; statusCode?: number; type?: string; message?: string; code?: string };
-    let status = e instanceof HttpError ? e.status : (e.status ?? e.statusCode ?? 503);
+    const statusOf = (name: string) => {
+      const value = thrownProperty(err, name);
+      return typeof value === 'number' ? value : undefined;
+    };
+    let status = err instanceof HttpError ? err.status : (statusOf('status') ?? statusOf('statusCode') ?? 503);
     if (status < 400 || status > 599) status = 503;
     if (status >= 500) {
       status = 503;
-      logger.error({ err: { type: (err as Error)?.name, code: e.code, message: e.message } }, 'request failed');
+      logger.error(
+        { err: { type: thrownProperty(err, 'name'), code: errorCode(err), message: thrownProperty(err, 'message') } },
+        'request failed',
+      );
     }
     const text = err instanceof HttpError ? err.publicMessage : (PUBLIC_TEXT[status] ?? 'Bad request');
     if (res.headersSent) return;

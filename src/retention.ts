@@ -49,6 +49,8 @@ export function startRetention(options: RetentionOptions): Retention {
   void run();
   return {
     runNow: run,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+    },
   };
 }

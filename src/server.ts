@@ -3,10 +3,10 @@
  * SIGINT. Without credentials outside production it runs a demo on the sample records.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { isoToday } from './citizens/dates.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { errorMessage } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { SAMPLE_CSV } from './paths.js';
@@ -51,7 +51,11 @@ async function main(): Promise<void> {
   let store: SqliteStore;
   try {
     store = openSqliteStore(config.databasePath, {
-      backgroundCheckpoint: { onError: (message) => logger.error({ err: { message } }, 'WAL checkpoint failed') },
+      backgroundCheckpoint: {
+        onError: (message) => {
+          logger.error({ err: { message } }, 'WAL checkpoint failed');
+        },
+      },
     });
   } catch (err) {
     if (err instanceof StoreOpenError) {
@@ -88,11 +92,13 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
-  }).catch((err: Error) => {
-    console.error(`error: cannot listen on ${config.host}:${config.port}: ${err.message}`);
+  }).catch((err: unknown) => {
+    console.error(`error: cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`);
     process.exit(1);
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error(`not listening on a TCP port: ${String(address)}`);
+  const { port } = address;
   if (!baseUrl) baseUrl = `http://localhost:${port}`;
   logger.info({ port, demo: config.demo, encoding: config.smsEncoding }, 'listening');
   if (config.demo) printDemo(config, `http://localhost:${port}`);
@@ -131,15 +137,19 @@ async function main(): Promise<void> {
           process.exitCode = 0;
         })
         .catch((err: unknown) => {
-          logger.error({ err: { message: (err as Error).message } }, 'closing the database failed');
+          logger.error({ err: { message: errorMessage(err) } }, 'closing the database failed');
           process.exitCode = 1;
         })
         .finally(() => setTimeout(() => process.exit(), 2_000).unref());
     });
     server.closeIdleConnections();
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    shutdown('SIGINT');
+  });
 }
 
 await main();

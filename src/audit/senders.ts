@@ -177,16 +177,18 @@ export function decodeSenderState(text: string): SenderState {
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SenderStateError('not an object');
   const o = raw as Record<string, unknown>;
-  const lockedUntil = o.u === undefined ? null : o.u;
-  if (lockedUntil !== null && !Number.isSafeInteger(lockedUntil)) throw new SenderStateError('bad lock');
+  const lockedUntil = o.u ?? null;
+  if (lockedUntil !== null && (typeof lockedUntil !== 'number' || !Number.isSafeInteger(lockedUntil)))
+    throw new SenderStateError('bad lock');
   if (o.o !== undefined && o.o !== 1) throw new SenderStateError('bad opt-out');
-  if (o.g !== undefined && o.g !== 'vi' && o.g !== 'en') throw new SenderStateError('bad language');
+  const lang = o.g ?? null;
+  if (lang !== null && lang !== 'vi' && lang !== 'en') throw new SenderStateError('bad language');
   return {
     lookups: times(o.l),
     failures: times(o.f),
     replies: times(o.r),
-    lockedUntil: lockedUntil as number | null,
+    lockedUntil,
     optedOut: o.o === 1,
-    lang: (o.g as SenderLang | undefined) ?? null,
+    lang,
   };
 }

@@ -1,6 +1,6 @@
 /**
- * The audit vocabulary: what a message asked for, what became of it, and one access as the
- * citizen sees it. Pure data shapes, shared by the message service, the store and the tools.
+ * The vocabulary of the audit log: which lookups there are, what became of each inbound message,
+ * and the rows that record it. Shared by the SMS service, the store and the tools; pure data.
  */
 
 /** The four lookups a citizen can ask for. */
@@ -11,18 +11,6 @@ export type AuditCommand = LookupCommand | 'HELP' | 'STOP' | 'START' | 'OTHER';
 
 /** The outcome recorded in the audit log for each inbound message. */
 export type Outcome = 'served' | 'refused' | 'rate_limited' | 'locked' | 'help' | 'opted_out' | 'no_reply';
-
-/** One access to a citizen's record, as listed by `LS`. */
-export interface AccessEntry {
-  /** Milliseconds since the epoch. */
-  at: number;
-  command: LookupCommand;
-  outcome: Outcome;
-  /** The sender's E.164 number. */
-  sender: string;
-  /** True when the sender is the record's registered phone. */
-  bySelf: boolean;
-}
 
 /** One inbound message, as recorded in the append-only audit log. Holds no message body. */
 export interface AuditEntry {
@@ -37,4 +25,16 @@ export interface AuditEntry {
   outcome: Outcome;
   /** Segments of the reply sent, 0 when nothing was sent. */
   segments: number;
+}
+
+/** One access to a citizen's record, as listed by `LS`. */
+export interface AccessEntry {
+  /** Milliseconds since the epoch. */
+  at: number;
+  command: LookupCommand;
+  outcome: Outcome;
+  /** The sender's E.164 number. */
+  sender: string;
+  /** True when the sender is the record's registered phone. */
+  bySelf: boolean;
 }

@@ -20,7 +20,7 @@ export function daysInMonth(year: number, month: number): number {
 }
 
 function pad2(n: number): string {
-  return n < 10 ? '0' + n : String(n);
+  return n < 10 ? `0${n}` : String(n);
 }
 
 function pad4(n: number): string {

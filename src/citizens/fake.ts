@@ -65,7 +65,14 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-const pick = <T>(rand: () => number, list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
+/** `list[i]`, which the caller knows is in range. */
+function at<T>(list: readonly T[], i: number): T {
+  const item = list[i];
+  if (item === undefined) throw new RangeError(`no item ${i} in a list of ${list.length}`);
+  return item;
+}
+
+const pick = <T>(rand: () => number, list: readonly T[]): T => at(list, Math.floor(rand() * list.length));
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
 /** The largest count {@link fakeRow} supports with unique ID numbers. */
@@ -79,7 +86,7 @@ export function fakeRow(index: number): FakeRow {
   const block = Math.floor(index / 1_000_000);
   // 7919 is prime to 10^6, so this permutes the serial part; the province changes with the block.
   const serial = (low * 7919) % 1_000_000;
-  const province = PROVINCE_CODES[(block + low) % PROVINCE_CODES.length] as string;
+  const province = at(PROVINCE_CODES, (block + low) % PROVINCE_CODES.length);
   const year = 1940 + Math.floor(rand() * 70);
   const month = 1 + Math.floor(rand() * 12);
   const day = 1 + Math.floor(rand() * 28);

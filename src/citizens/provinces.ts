@@ -5,13 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { PROJECT_ROOT } from '../paths.js';
 
 /** Code -> NFC name, read once when the module loads. */
 const TABLE: ReadonlyMap<string, string> = new Map(
-  Object.entries(JSON.parse(readFileSync(join(PROJECT_ROOT, 'data', 'provinces.json'), 'utf8')) as Record<string, string>).map(
-    ([code, name]) => [code, name.normalize('NFC')],
-  ),
+  Object.entries(
+    z.record(z.string(), z.string()).parse(JSON.parse(readFileSync(join(PROJECT_ROOT, 'data', 'provinces.json'), 'utf8'))),
+  ).map(([code, name]) => [code, name.normalize('NFC')]),
 );
 
 /** Every listed province code, ascending (`001` ... `096`; 63 codes). */

@@ -44,13 +44,15 @@ const shortValueCache = new Map<string, string | null>();
 const SHORT_CACHE_MAX_KEY = 64;
 const SHORT_CACHE_MAX_SIZE = 20_000;
 
+/** Trimmed NFC text; `null` when blank. */
+function cleanText(value: string): string | null {
+  const t = value.trim();
+  return t === '' ? null : t.normalize('NFC');
+}
+
 /** Trimmed NFC text; `null` when absent or blank; `WRONG_TYPE` for booleans, objects... */
 function clean(value: unknown): Cleaned {
-  if (typeof value === 'string') {
-    const t = value.trim();
-    return t === '' ? null : t.normalize('NFC');
-  }
-  return nonString(value);
+  return typeof value === 'string' ? cleanText(value) : nonString(value);
 }
 
 /**
@@ -77,7 +79,7 @@ function cleanShort(value: unknown): Cleaned {
   if (typeof value !== 'string' || value.length > SHORT_CACHE_MAX_KEY) return clean(value);
   const hit = shortValueCache.get(value);
   if (hit !== undefined) return hit;
-  const cleaned = clean(value) as string | null;
+  const cleaned = cleanText(value);
   if (shortValueCache.size >= SHORT_CACHE_MAX_SIZE) shortValueCache.clear();
   shortValueCache.set(value, cleaned);
   return cleaned;
@@ -169,7 +171,7 @@ export function validateRecord(raw: Record<string, unknown>, today: string): Res
   if (fullName === null) nameReason = 'full_name: is required';
   else if (fullName === WRONG_TYPE) nameReason = 'full_name: must be text';
   else if (fullName.length > MAX_FULL_NAME && countCodePoints(fullName) > MAX_FULL_NAME) {
-    nameReason = 'full_name: must be at most ' + MAX_FULL_NAME + ' characters';
+    nameReason = `full_name: must be at most ${MAX_FULL_NAME} characters`;
   }
 
   // phone

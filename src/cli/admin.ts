@@ -71,11 +71,9 @@ async function main(argv: string[]): Promise<number> {
         const days = parseAge(values['older-than']);
         const cutoff = Date.now() - days * DAY_MS;
         const { removed, oldest, newest } = await store.pruneAudit(cutoff);
+        const range = oldest !== undefined && newest !== undefined ? `, from ${vietnamTime(oldest)} to ${vietnamTime(newest)}` : '';
         if (removed === 0) console.log(`removed 0 audit rows: none older than ${days} days (before ${vietnamTime(cutoff)})`);
-        else
-          console.log(
-            `removed ${removed} audit rows older than ${days} days, from ${vietnamTime(oldest as number)} to ${vietnamTime(newest as number)}`,
-          );
+        else console.log(`removed ${removed} audit rows older than ${days} days${range}`);
         return 0;
       }
       case 'backup': {

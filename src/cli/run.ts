@@ -3,6 +3,7 @@
  * prints one line, never a stack trace, for the errors a user can fix.
  */
 import { ConfigError } from '../config.js';
+import { errorCode, errorMessage } from '../errors.js';
 
 /** A mistake in how the command was called (exit code 2). */
 export class UsageError extends Error {
@@ -15,12 +16,13 @@ export async function runCli(main: () => Promise<number>): Promise<void> {
   try {
     code = await main();
   } catch (err) {
+    const errCode = errorCode(err);
     const known =
       err instanceof UsageError ||
       err instanceof ConfigError ||
-      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-      (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
-    console.error(`error: ${(err as Error).message}`);
+      errCode === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      errCode === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
+    console.error(`error: ${errorMessage(err)}`);
     code = known ? 2 : 3;
   }
   process.exitCode = code;

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { isoToday } from '../citizens/dates.js';
 import { fakeCsvChunks, fakeRow, MAX_FAKE } from '../citizens/fake.js';
 import { loadConfig } from '../config.js';
+import { errorMessage } from '../errors.js';
 import { seedRows, type SeedSummary } from '../seeding/seed.js';
 import { readSeedFile, SeedFileError, seedFileKind, type SourceRow } from '../seeding/sources.js';
 import { openSqliteStore } from '../store/sqlite.js';
@@ -72,9 +73,11 @@ async function main(argv: string[]): Promise<number> {
       seedFileKind(file);
       await access(file, constants.R_OK);
     } catch (err) {
-      throw new UsageError(err instanceof SeedFileError ? err.message : `cannot read ${file}: ${(err as Error).message}`);
+      throw new UsageError(err instanceof SeedFileError ? err.message : `cannot read ${file}: ${errorMessage(err)}`);
     }
-    rows = readSeedFile(file, (message) => console.error(`warning: ${message}`));
+    rows = readSeedFile(file, (message) => {
+      console.error(`warning: ${message}`);
+    });
   }
 
   const store = openSqliteStore(config.databasePath);
@@ -84,7 +87,9 @@ async function main(argv: string[]): Promise<number> {
     const summary = await seedRows(store, rows, {
       skipInvalid,
       today: isoToday(new Date()),
-      onReject: (where, reason) => console.error(`${where}: ${reason}`),
+      onReject: (where, reason) => {
+        console.error(`${where}: ${reason}`);
+      },
       onProgress: tty
         ? (n) => process.stderr.write(`\rread ${n} rows (${Math.round(n / ((Date.now() - started) / 1000))} rows/s)`)
         : undefined,

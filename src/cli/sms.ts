@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
 import { loadConfig } from '../config.js';
+import { errorMessage } from '../errors.js';
 import { countSegments } from '../sms/gsm7.js';
 import { inboundParams, signForm } from '../sms/signing.js';
 import { twimlMessageText } from '../sms/twiml.js';
@@ -50,7 +51,9 @@ async function main(argv: string[]): Promise<number> {
       body,
     });
   } catch (err) {
-    throw new UsageError(`cannot reach ${server}: is the server running (npm start)? (${(err as Error).cause ?? (err as Error).message})`);
+    // fetch's TypeError says only "fetch failed"; its cause names the reason (ECONNREFUSED...).
+    const reason = err instanceof Error && err.cause instanceof Error ? String(err.cause) : errorMessage(err);
+    throw new UsageError(`cannot reach ${server}: is the server running (npm start)? (${reason})`);
   }
   const text = await response.text();
   if (!response.ok) {

@@ -42,9 +42,10 @@ class LineTaggingParser extends Parser {
     });
   }
 
-  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+  /** csv-parse pushes each record (an array of text: no `columns` option) and `null` at the end. */
+  override push(chunk: string[] | null, encoding?: BufferEncoding): boolean {
     if (!Array.isArray(chunk)) return super.push(chunk, encoding);
-    return super.push({ values: chunk as string[], lines: this.info.lines } satisfies CsvRecord);
+    return super.push({ values: chunk, lines: this.info.lines } satisfies CsvRecord);
   }
 }
 
@@ -53,9 +54,10 @@ export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): Asy
   const input = createReadStream(file, { highWaterMark: 256 * 1024 });
   const parser = input.pipe(new LineTaggingParser(PARSE_OPTIONS));
   input.on('error', (err) => parser.destroy(err));
+  const items: AsyncIterable<CsvItem> = parser;
   let batch: CsvItem[] = [];
   try {
-    for await (const item of parser as AsyncIterable<CsvItem>) {
+    for await (const item of items) {
       batch.push(item);
       if (batch.length >= batchSize) {
         yield batch;
@@ -85,7 +87,7 @@ export function readCsvBatches(file: string): AsyncIterable<CsvItem[]> {
 
 /** An error as the worker reported it, with its message and code. */
 function revive({ name, message, code }: { name: string; message: string; code: unknown }): Error {
-  const err = new Error(message) as Error & { code?: unknown };
+  const err: Error & { code?: unknown } = new Error(message);
   if (name !== 'Error') err.name = name;
   if (code !== undefined) err.code = code;
   return err;
@@ -94,8 +96,8 @@ function revive({ name, message, code }: { name: string; message: string; code: 
 async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvItem[]> {
   const worker = new Worker(script, { workerData: { file, batchSize: CSV_BATCH, ahead: CSV_BATCHES_AHEAD } });
   const queue: CsvItem[][] = [];
-  let done = false;
-  let failure: Error | undefined;
+  // Set by the worker's events: an object, since the type checker takes a `let` set only in callbacks to stay false.
+  const state: { done: boolean; failure: Error | undefined } = { done: false, failure: undefined };
   let wake: (() => void) | undefined;
   const notify = () => {
     const resolve = wake;
@@ -105,19 +107,19 @@ async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvItem
   worker.on('message', (message: WorkerMessage) => {
     if (message.kind === 'batch') queue.push(message.items);
     else {
-      if (message.kind === 'error') failure = revive(message.error);
-      done = true;
+      if (message.kind === 'error') state.failure = revive(message.error);
+      state.done = true;
     }
     notify();
   });
   worker.on('error', (err) => {
-    failure ??= err;
-    done = true;
+    state.failure ??= err;
+    state.done = true;
     notify();
   });
   worker.on('exit', (code) => {
-    if (!done) failure ??= new Error(`CSV parser thread stopped with exit code ${code}`);
-    done = true;
+    if (!state.done) state.failure ??= new Error(`CSV parser thread stopped with exit code ${code}`);
+    state.done = true;
     notify();
   });
   try {
@@ -126,10 +128,10 @@ async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvItem
       if (batch !== undefined) {
         worker.postMessage('next');
         yield batch;
-      } else if (done) break;
+      } else if (state.done) break;
       else await new Promise<void>((resolve) => (wake = resolve));
     }
-    if (failure) throw failure;
+    if (state.failure) throw state.failure;
   } finally {
     await worker.terminate();
   }

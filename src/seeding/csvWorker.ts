@@ -4,9 +4,13 @@
  * from it frees one), so a slow consumer holds the file stream back instead of queueing it all.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { z } from 'zod';
+import { errorCode, errorMessage } from '../errors.js';
 import { parseCsvBatches, type WorkerMessage } from './csvItems.js';
 
-const { file, batchSize, ahead } = workerData as { file: string; batchSize: number; ahead: number };
+const { file, batchSize, ahead } = z
+  .object({ file: z.string(), batchSize: z.number().int().positive(), ahead: z.number().int().positive() })
+  .parse(workerData);
 const port = parentPort;
 if (!port) throw new Error('csvWorker must run as a worker thread');
 
@@ -27,10 +31,9 @@ try {
   }
   port.postMessage({ kind: 'end' } satisfies WorkerMessage);
 } catch (err) {
-  const e = err as { name?: unknown; message?: unknown; code?: unknown };
   port.postMessage({
     kind: 'error',
-    error: { name: String(e.name ?? 'Error'), message: String(e.message ?? err), code: e.code },
+    error: { name: err instanceof Error ? err.name : 'Error', message: errorMessage(err), code: errorCode(err) },
   } satisfies WorkerMessage);
 }
 // Nothing more to send: let the thread end by itself (messages already posted are delivered first).

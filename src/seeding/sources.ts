@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { OPTIONAL_FIELDS, REQUIRED_FIELDS } from '../citizens/record.js';
+import { errorCode, errorMessage } from '../errors.js';
 import { readCsvBatches } from './csvItems.js';
 
 /** One row of a seed file: its fields, or why it could not even be read. */
@@ -72,7 +73,7 @@ async function* readCsv(file: string, onWarning: (message: string) => void): Asy
           continue;
         }
         const fields: Record<string, string> = {};
-        for (let i = 0; i < names.length; i++) fields[names[i] as string] = values[i] as string;
+        names.forEach((name, i) => (fields[name] = values[i] ?? ''));
         const { lf, crlf } = countNewlines(values);
         drift += crlf;
         yield { where: `line ${item.lines - drift - lf}`, fields };
@@ -80,10 +81,15 @@ async function* readCsv(file: string, onWarning: (message: string) => void): Asy
     }
   } catch (err) {
     if (err instanceof SeedFileError) throw err;
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new SeedFileError(`cannot read ${file}: ${(err as Error).message}`);
+    const code = errorCode(err);
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new SeedFileError(`cannot read ${file}: ${errorMessage(err)}`);
     throw err;
   }
+}
+
+/** A JSON object (not an array or null): a record's fields by name. */
+function isFields(item: unknown): item is Record<string, unknown> {
+  return item !== null && typeof item === 'object' && !Array.isArray(item);
 }
 
 async function* readJson(file: string): AsyncIterable<SourceRow> {
@@ -91,19 +97,19 @@ async function* readJson(file: string): AsyncIterable<SourceRow> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new SeedFileError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new SeedFileError(`cannot read ${file}: ${errorMessage(err)}`);
   }
   let data: unknown;
   try {
     data = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw new SeedFileError(`${file} is not valid JSON: ${(err as Error).message}`);
+    throw new SeedFileError(`${file} is not valid JSON: ${errorMessage(err)}`);
   }
   if (!Array.isArray(data)) throw new SeedFileError(`${file} must hold a JSON array of records`);
   for (let i = 0; i < data.length; i++) {
     const item: unknown = data[i];
     const where = `item ${i + 1}`;
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) yield { where, error: 'not an object' };
-    else yield { where, fields: item as Record<string, unknown> };
+    if (isFields(item)) yield { where, fields: item };
+    else yield { where, error: 'not an object' };
   }
 }

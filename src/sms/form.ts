@@ -98,10 +98,14 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
     req.once('end', () => {
       if (failed) return;
       if (expected !== undefined && size !== expected) fail(new HttpError(400, 'Body length does not match Content-Length'));
-      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      else resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, size));
     });
-    req.once('aborted', () => fail(new HttpError(400, 'Request aborted')));
-    req.once('error', () => fail(new HttpError(400, 'Request aborted')));
+    req.once('aborted', () => {
+      fail(new HttpError(400, 'Request aborted'));
+    });
+    req.once('error', () => {
+      fail(new HttpError(400, 'Request aborted'));
+    });
   });
 }
 

@@ -226,7 +226,7 @@ describe('long and hostile input', () => {
     ['a lone high surrogate', '\ud800TT 001099012345'],
     ['a lone low surrogate', 'TT 001099012345\udc00'],
     ['a body cut inside a surrogate pair', `${'x'.repeat(MAX_BODY_CHARS - 1)}🙂`],
-    ['not a string at all (runtime input)', undefined as unknown as string],
+    ['not a string at all (runtime input)', undefined],
   ])('never throws on %s', (_comment, body) => {
     expect(() => parseMessage(body)).not.toThrow();
   });

@@ -31,7 +31,8 @@
  *   `malformed` TT (en), whose usage reply explains it.
  * - Reasons in `malformed` never contain the digits sent (they may be logged).
  */
-import type { Lang, LookupCommand, ParsedMessage } from './types.js';
+import type { LookupCommand } from '../audit/types.js';
+import type { Lang, ParsedMessage } from './types.js';
 
 /** Twilio's maximum inbound body; anything after it is ignored. */
 export const MAX_BODY_CHARS = 1600;
@@ -120,7 +121,7 @@ function readId(rest: string): { ok: true; idNumber: string } | { ok: false; rea
  * @example parseMessage('card 001099012345')  // { kind: 'lookup', command: 'CC', lang: 'en', ... }
  * @example parseMessage('stop')               // { kind: 'opt_out' }
  */
-export function parseMessage(body: string): ParsedMessage {
+export function parseMessage(body: unknown): ParsedMessage {
   const raw = typeof body === 'string' ? body : '';
   const text = clean(raw.length > MAX_BODY_CHARS ? raw.slice(0, MAX_BODY_CHARS) : raw);
   if (text === '') return { kind: 'help', lang: 'vi', reason: 'empty' };

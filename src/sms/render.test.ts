@@ -1,9 +1,10 @@
 // Table-driven tests for renderReply: texts, masking, Vietnam time, and the 3-segment budget.
 import { describe, expect, it } from 'vitest';
+import type { AccessEntry, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { countSegments, isGsm7, toGsm7 } from './gsm7.js';
 import { MAX_SEGMENTS, renderReply } from './render.js';
-import type { AccessEntry, Lang, Outcome, RenderedReply, Reply, SmsEncoding } from './types.js';
+import type { Lang, RenderedReply, Reply, SmsEncoding } from './types.js';
 
 /** The citizen's ID: deliberately not the example ID that help and usage texts show. */
 const ID = '036190012678';
@@ -125,7 +126,7 @@ describe('refused', () => {
 describe('rate limited, locked, opted in', () => {
   const retryAt = Date.UTC(2025, 2, 12, 7, 5, 30); // 14:05:30 in Vietnam
   const until = Date.UTC(2025, 2, 12, 16, 59, 10); // 23:59:10 in Vietnam
-  it.each([
+  it.each<[string, Reply, { lang: Lang; encoding: SmsEncoding }, string]>([
     // comment, reply, options, exact text
     [
       'rate limited (vi): time rounded up to 14:06',
@@ -144,7 +145,7 @@ describe('rate limited, locked, opted in', () => {
     ['locked (en)', { kind: 'locked', until }, EN_GSM, 'Lookups are locked until 00:00 13/03.'],
     ['opted in (vi) mentions HD', { kind: 'opted_in' }, VI_GSM, 'Ban se nhan lai tin tra loi. Gui HD de xem huong dan.'],
     ['opted in (en) mentions HELP', { kind: 'opted_in' }, EN_GSM, 'You will receive replies again. Send HELP for the list of commands.'],
-  ] as [string, Reply, { lang: Lang; encoding: SmsEncoding }, string][])('%s', (_comment, reply, opts, text) => {
+  ])('%s', (_comment, reply, opts, text) => {
     expect(render(reply, opts).text).toBe(text);
   });
 });
@@ -182,7 +183,7 @@ describe('personal', () => {
     );
   });
 
-  it.each([
+  it.each<[string, Partial<Citizen>, string]>([
     // comment, field overrides, expected line
     ['male is Nam', { sex: 'M' }, 'Gioi tinh: Nam'],
     ['female is Nu', { sex: 'F' }, 'Gioi tinh: Nu'],
@@ -190,13 +191,13 @@ describe('personal', () => {
     ['a null value reads "-"', { ethnicity: null }, 'Dan toc: -'],
     ['a newline inside a value is flattened', { hometown: 'Nam\nĐịnh' }, 'Que quan: Nam Dinh'],
     ['fails: a present value is not "-"', { religion: 'Phật giáo' }, 'Ton giao: Phat giao'],
-  ] as [string, Partial<Citizen>, string][])('%s', (_comment, overrides, line) => {
+  ])('%s', (_comment, overrides, line) => {
     expect(render({ kind: 'personal', citizen: { ...citizen, ...overrides } }, VI_GSM).text.split('\n')).toContain(line);
   });
 });
 
 describe('residence', () => {
-  it.each([
+  it.each<[string, Partial<Citizen>, { lang: Lang; encoding: SmsEncoding }, string]>([
     // comment, overrides, options, exact text
     [
       'no temporary address: its line is omitted',
@@ -216,13 +217,13 @@ describe('residence', () => {
       EN_GSM,
       'Permanent address: -\nCurrent address: So 5 Nguyen Trai, Quan 5, TP Ho Chi Minh',
     ],
-  ] as [string, Partial<Citizen>, { lang: Lang; encoding: SmsEncoding }, string][])('%s', (_comment, overrides, opts, text) => {
+  ])('%s', (_comment, overrides, opts, text) => {
     expect(render({ kind: 'residence', citizen: { ...citizen, ...overrides } }, opts).text).toBe(text);
   });
 });
 
 describe('card', () => {
-  it.each([
+  it.each<[string, Reply, { lang: Lang; encoding: SmsEncoding }, string]>([
     // comment, reply, options, exact text
     ['no card (vi)', { kind: 'card', status: { kind: 'none' } }, VI_UNI, 'Không có thẻ căn cước nào trong hồ sơ của bạn.'],
     ['no card (en)', { kind: 'card', status: { kind: 'none' } }, EN_GSM, 'You have no identity card on record.'],
@@ -256,7 +257,7 @@ describe('card', () => {
       EN_GSM,
       'Identity card\nIssued: 15/06/2022\nValid until: 02/11/2025\nStatus: expired',
     ],
-  ] as [string, Reply, { lang: Lang; encoding: SmsEncoding }, string][])('%s', (_comment, reply, opts, text) => {
+  ])('%s', (_comment, reply, opts, text) => {
     expect(render(reply, opts).text).toBe(text);
   });
 });
@@ -271,7 +272,7 @@ describe('history (LS)', () => {
     bySelf,
   });
 
-  it.each([
+  it.each<[string, AccessEntry[], number, { lang: Lang; encoding: SmsEncoding }, string]>([
     // comment, entries, total, options, exact text
     [
       'Vietnamese, GSM-7: heading, lines newest first, total',
@@ -296,12 +297,9 @@ describe('history (LS)', () => {
     ],
     ['no entries (vi)', [], 0, VI_UNI, 'Chưa có lượt tra cứu nào được ghi nhận.'],
     ['no entries (en)', [], 0, EN_GSM, 'No lookups of your record have been recorded.'],
-  ] as [string, AccessEntry[], number, { lang: Lang; encoding: SmsEncoding }, string][])(
-    '%s',
-    (_comment, entries, total30Days, opts, text) => {
-      expect(render({ kind: 'history', entries, total30Days }, opts).text).toBe(text);
-    },
-  );
+  ])('%s', (_comment, entries, total30Days, opts, text) => {
+    expect(render({ kind: 'history', entries, total30Days }, opts).text).toBe(text);
+  });
 
   it('shows at most 5 entries, the first (newest) ones', () => {
     const entries = [10, 9, 8, 7, 6, 5, 4].map((h) => entry(h, 'served', true));
@@ -336,7 +334,7 @@ describe('history (LS)', () => {
 
 describe('budget: long values are cut with "..." to fit 3 segments', () => {
   const long = 'Thôn Đông Hạ, xã Quảng Phú, huyện Quảng Điền, '.repeat(11).slice(0, 500); // 500 chars
-  it.each([
+  it.each<[string, Reply, { lang: Lang; encoding: SmsEncoding }]>([
     // comment, reply, options
     ['500-char permanent address, vi GSM-7', { kind: 'residence', citizen: { ...citizen, permanentAddress: long } }, VI_GSM],
     ['500-char permanent address, vi Unicode', { kind: 'residence', citizen: { ...citizen, permanentAddress: long } }, VI_UNI],
@@ -374,7 +372,7 @@ describe('budget: long values are cut with "..." to fit 3 segments', () => {
       VI_GSM,
     ],
     ['emoji (surrogate pairs), Unicode', { kind: 'residence', citizen: { ...citizen, permanentAddress: '🏠'.repeat(300) } }, VI_UNI],
-  ] as [string, Reply, { lang: Lang; encoding: SmsEncoding }][])('%s', (_comment, reply, opts) => {
+  ])('%s', (_comment, reply, opts) => {
     const r = render(reply, opts);
     expect(r.segments).toBeLessThanOrEqual(3);
     expect(r.text).toContain('...');

@@ -16,12 +16,13 @@
  * Pure and cheap: regexes and tables are built once at load; one pass per reply unless it must
  * be shortened.
  */
+import type { AccessEntry } from '../audit/types.js';
 import { formatDmy } from '../citizens/dates.js';
 import { maskIdNumber } from '../citizens/idNumber.js';
 import { maskPhone } from '../citizens/phone.js';
 import type { CardStatus, Citizen } from '../citizens/types.js';
 import { countSegments, GSM7_PART, gsm7Length, gsm7Septets, toGsm7, UCS2_PART, type SegmentCount } from './gsm7.js';
-import type { AccessEntry, Lang, RenderedReply, Reply, SmsEncoding } from './types.js';
+import type { Lang, RenderedReply, Reply, SmsEncoding } from './types.js';
 import { TEXTS, type Around, type Texts } from './texts.js';
 import { ceilToMinute, formatDmHm, formatHm, formatHmDm } from './vietnamTime.js';
 

@@ -37,9 +37,9 @@ export function addSmsRoutes(app: Express, deps: SmsRouteDeps): void {
   app.post('/sms', async (req, res) => {
     const started = process.hrtime.bigint();
     // Times every answer, 4xx from the form or signature checks included.
-    res.once('finish', () =>
-      metrics.webhookSeconds.observe({ status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9),
-    );
+    res.once('finish', () => {
+      metrics.webhookSeconds.observe({ status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
     const form = await readForm(req, res);
     checkTwilioSignature(deps.signature, req, form);
     const from = field(form, 'From')?.trim();

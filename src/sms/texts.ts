@@ -3,7 +3,8 @@
  * render time) and in English.
  */
 import type { Sex } from '../citizens/types.js';
-import type { Lang, LookupCommand, Outcome } from './types.js';
+import type { LookupCommand, Outcome } from '../audit/types.js';
+import type { Lang } from './types.js';
 
 /** The example ID used in help and usage texts. */
 export const EXAMPLE_ID = '001099012345';

@@ -80,11 +80,11 @@ const NAMED: Readonly<Record<string, string>> = { quot: '"', amp: '&', apos: "'"
  * decoded; `undefined` for a document without a message. For the SMS simulator and tests.
  */
 export function twimlMessageText(twiml: string): string | undefined {
-  const match = MESSAGE_BODY.exec(twiml);
-  if (!match) return undefined;
-  return (match[1] as string).replace(ENTITY, (_all, name: string) =>
+  const body = MESSAGE_BODY.exec(twiml)?.[1];
+  if (body === undefined) return undefined;
+  return body.replace(ENTITY, (entity, name: string) =>
     name.startsWith('#')
       ? String.fromCodePoint(name[1] === 'x' ? parseInt(name.slice(2), 16) : Number(name.slice(1)))
-      : (NAMED[name] as string),
+      : (NAMED[name] ?? entity),
   );
 }

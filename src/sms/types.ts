@@ -1,14 +1,11 @@
 /**
  * Shapes shared by the SMS parser, the message service and the reply renderer.
  */
-import type { SenderLang } from '../audit/senders.js';
 import type { AccessEntry, LookupCommand } from '../audit/types.js';
 import type { CardStatus, Citizen } from '../citizens/types.js';
 
-export type { AccessEntry, LookupCommand, Outcome } from '../audit/types.js';
-
 /** Reply language: Vietnamese keywords answer in Vietnamese, English keywords in English. */
-export type Lang = SenderLang;
+export type Lang = 'vi' | 'en';
 
 /** How replies are encoded: GSM-7 (transliterated, the default) or UCS-2 with diacritics. */
 export type SmsEncoding = 'gsm7' | 'unicode';

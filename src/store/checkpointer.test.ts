@@ -13,7 +13,9 @@ let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('background checkpointer', () => {
   it('copies the committed WAL into the database file off the main thread', async () => {

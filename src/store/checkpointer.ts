@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { errorMessage } from '../errors.js';
 
 /** What one checkpoint did, in WAL frames (pages). */
 export interface CheckpointResult {
@@ -80,8 +81,14 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
     else options.onError?.(m.message);
   });
   // An error thrown in the worker may arrive as a plain object or value rather than an Error.
-  worker.on('error', (err: unknown) => options.onError?.(String((err as { message?: unknown } | undefined)?.message ?? err)));
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.on('error', (err: unknown) => {
+    options.onError?.(errorMessage(err));
+  });
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      resolve();
+    }),
+  );
   void exited.then(() => {
     if (!stopping) options.onError?.('checkpoint worker stopped');
   });

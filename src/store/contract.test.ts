@@ -116,8 +116,9 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
 
       it(
         'an atomic run is invisible until it commits, and a rollback leaves nothing',
-        withStore(async ({ store, twin }) => {
-          const other = await twin();
+        withStore(async (f) => {
+          const { store } = f;
+          const other = await f.twin();
           const s = await store.beginSeed({ atomic: true });
           await s.write([fictionalCitizen()]);
           expect(await other.findCitizen('001099054321')).toBeUndefined();
@@ -222,8 +223,9 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
 
       it(
         'holds the hourly limit exactly under 50 concurrent lookups from one sender on two stores',
-        withStore(async ({ store, twin }) => {
-          const other = await twin();
+        withStore(async (f) => {
+          const { store } = f;
+          const other = await f.twin();
           const results = await Promise.all(
             Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? store : other).admit(lookupAdmission(T0 + i), limitedLookup(T0 + i))),
           );
@@ -252,8 +254,9 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
 
       it(
         'concurrently on two stores: one audit row, and the same reply bytes for both',
-        withStore(async ({ store, twin }) => {
-          const other = await twin();
+        withStore(async (f) => {
+          const { store } = f;
+          const other = await f.twin();
           const a = lookupAdmission(T0);
           const [one, two] = await Promise.all([
             store.admit(a, limitedLookup(T0, 'reply A')),
@@ -367,20 +370,21 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
   });
 }
 
-storeContract('SQLite', async () => {
+storeContract('SQLite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'contract-'));
   const file = join(dir, 'c.db');
-  const opened: Store[] = [openSqliteStore(file)];
-  return {
-    store: opened[0] as Store,
-    twin: async () => {
+  const store = openSqliteStore(file);
+  const opened: Store[] = [store];
+  return Promise.resolve({
+    store,
+    twin: () => {
       const s = openSqliteStore(file);
       opened.push(s);
-      return s;
+      return Promise.resolve(s);
     },
     cleanup: async () => {
       for (const s of opened) await s.close();
       rmSync(dir, { recursive: true, force: true });
     },
-  };
+  });
 });

@@ -89,7 +89,8 @@ export const AUDIT_NO_DELETE_TRIGGER = `CREATE TRIGGER audit_log_no_delete BEFOR
 
 /** Applies the migrations the database has not had yet. Refuses a database newer than the code. */
 export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const current = db.pragma('user_version', { simple: true });
+  if (typeof current !== 'number') throw new Error(`PRAGMA user_version gave ${String(current)}`);
   if (current > SCHEMA_VERSION) {
     throw new Error(`database schema version ${current} is newer than this program's ${SCHEMA_VERSION}`);
   }

@@ -25,7 +25,14 @@ export const CITIZEN_COLUMNS = [
   'card_expires_on',
 ] as const;
 
-export type CitizenRow = Record<(typeof CITIZEN_COLUMNS)[number], string | null>;
+/** A row of `citizens`: the schema makes the first five columns NOT NULL and `sex` 'M' or 'F'. */
+export type CitizenRow = Record<(typeof CITIZEN_COLUMNS)[number], string | null> & {
+  id_number: string;
+  full_name: string;
+  date_of_birth: string;
+  sex: Citizen['sex'];
+  phone: string;
+};
 
 export const UPSERT_CITIZEN = `INSERT INTO citizens (${CITIZEN_COLUMNS.join(', ')})
   VALUES (${CITIZEN_COLUMNS.map(() => '?').join(', ')})
@@ -50,11 +57,11 @@ const byIdNumber = (a: Citizen, b: Citizen) => (a.idNumber < b.idNumber ? -1 : a
 
 export function toCitizen(r: CitizenRow): Citizen {
   return {
-    idNumber: r.id_number as string,
-    fullName: r.full_name as string,
-    dateOfBirth: r.date_of_birth as string,
-    sex: r.sex as Citizen['sex'],
-    phone: r.phone as string,
+    idNumber: r.id_number,
+    fullName: r.full_name,
+    dateOfBirth: r.date_of_birth,
+    sex: r.sex,
+    phone: r.phone,
     birthRegistrationPlace: r.birth_registration_place,
     hometown: r.hometown,
     ethnicity: r.ethnicity,
@@ -88,6 +95,13 @@ function citizenValues(c: Citizen): (string | null)[] {
   ];
 }
 
+/** The number a `count(*)` statement (plucked) gives. */
+export function countOf(count: Statement): number {
+  const n = count.get();
+  if (typeof n !== 'number') throw new Error(`count(*) gave ${String(n)}`);
+  return n;
+}
+
 /** Starts a seeding run on `db`, as `Store.beginSeed` describes. */
 export function beginSeed(db: Database.Database, upsert: Statement, countCitizens: Statement, atomic: boolean): SeedSession {
   // A seed may wait for the lock (it is a tool, not the server): the server's write transactions
@@ -99,7 +113,7 @@ export function beginSeed(db: Database.Database, upsert: Statement, countCitizen
     open = false;
     db.pragma('busy_timeout = 0');
   };
-  const before = countCitizens.get() as number;
+  const before = countOf(countCitizens);
   let written = 0;
   if (!atomic) {
     // Each batch commits on its own. Sorting it by key turns random-order upserts into mostly
@@ -115,7 +129,7 @@ export function beginSeed(db: Database.Database, upsert: Statement, countCitizen
       },
       commit: async () => {
         done();
-        const inserted = (countCitizens.get() as number) - before;
+        const inserted = countOf(countCitizens) - before;
         return { inserted, updated: written - inserted };
       },
       rollback: async () => {
@@ -151,9 +165,9 @@ export function beginSeed(db: Database.Database, upsert: Statement, countCitizen
       let inserted: number;
       try {
         db.exec('BEGIN IMMEDIATE');
-        const start = countCitizens.get() as number;
+        const start = countOf(countCitizens);
         db.exec(MOVE_STAGING);
-        inserted = (countCitizens.get() as number) - start;
+        inserted = countOf(countCitizens) - start;
         db.exec('COMMIT');
       } finally {
         dropStaging();

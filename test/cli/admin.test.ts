@@ -32,7 +32,9 @@ beforeEach(async () => {
   await store.updateSender('+84912345678', () => ({ state: locked, expiresAt: now + DAY }));
   await store.close();
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const admin = (...args: string[]) => runTool('admin', args, { DATABASE_PATH: db });
 

@@ -19,7 +19,9 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'seed-'));
   db = join(dir, 'c.db');
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function file(name: string, content: string): string {
   const path = join(dir, name);

@@ -61,7 +61,6 @@ export async function startTestServer(
     await seed.write(citizens);
     await seed.commit();
   }
-  let server: Server;
   const fullPolicy: ServicePolicy = {
     encoding: 'gsm7',
     allowedCountryCodes: ['84'],
@@ -71,7 +70,7 @@ export async function startTestServer(
     lockoutMs: 24 * 3_600_000,
     ...policy,
   };
-  const listen = async () => {
+  const listen = async (): Promise<Server> => {
     const logger = createLogger(
       'info',
       new Writable({
@@ -92,11 +91,12 @@ export async function startTestServer(
       logHashKey: 'test-hash-key',
       metricsToken: options.metricsToken,
     });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const listening = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => listening.once('listening', resolve));
+    return listening;
   };
-  await listen();
-  const url = () => `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+  let server = await listen();
+  const url = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const post: TestServer['post'] = async (path, init) => {
     const res = await fetch(url() + path, { method: 'POST', ...init });
     return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') };
@@ -112,8 +112,8 @@ export async function startTestServer(
     clock,
     file,
     async sms(from, body, opts = {}) {
-      const params = inboundParams(from, body, opts.extra);
-      for (const name of opts.omit ?? []) delete params[name];
+      const omit = new Set(opts.omit);
+      const params = Object.fromEntries(Object.entries(inboundParams(from, body, opts.extra)).filter(([name]) => !omit.has(name)));
       const { signature } = signForm(opts.token ?? TOKEN, `${PUBLIC_BASE}/sms`, params);
       Object.assign(params, opts.tamper);
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -125,7 +125,7 @@ export async function startTestServer(
       await new Promise((resolve) => server.close(resolve));
       await store.close();
       store = openSqliteStore(file);
-      await listen();
+      server = await listen();
     },
     async close() {
       await new Promise((resolve) => server.close(resolve));

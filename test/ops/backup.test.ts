@@ -17,7 +17,6 @@ import {
   startServer,
   startTool,
   tempDir,
-  type FakePerson,
   type ServerProcess,
 } from './proc.js';
 
@@ -46,7 +45,7 @@ describe('online backup', () => {
     // A steady stream of lookups from distinct registered senders, until the backup is done.
     const client = async () => {
       while (running) {
-        const p = person(next++ % RECORDS) as FakePerson;
+        const p = person(next++ % RECORDS);
         const a = await post(server.url, '/sms', signedSms(p.phone, `TT ${p.id}`));
         const key = a.kind === 'complete' ? a.status : a.kind;
         statuses.set(key, (statuses.get(key) ?? 0) + 1);

@@ -27,7 +27,9 @@ import {
 } from './proc.js';
 
 const tmp = tempDir('ops-crash-');
-afterAll(() => tmp.cleanup());
+afterAll(() => {
+  tmp.cleanup();
+});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -140,10 +142,10 @@ describe('a seed killed with SIGKILL in the middle', () => {
 
   async function killWhen(seed: ToolProcess, ready: () => boolean): Promise<void> {
     const deadline = Date.now() + 30_000;
-    let done = false;
-    void seed.exited.then(() => (done = true));
+    const seedEnded = { done: false };
+    void seed.exited.then(() => (seedEnded.done = true));
     while (!ready()) {
-      if (done) throw new Error(`the seed ended before it could be killed: ${seed.stdout()} ${seed.stderr()}`);
+      if (seedEnded.done) throw new Error(`the seed ended before it could be killed: ${seed.stdout()} ${seed.stderr()}`);
       if (Date.now() > deadline) throw new Error('the seed made no visible progress');
       await sleep(20);
     }

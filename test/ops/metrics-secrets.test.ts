@@ -32,8 +32,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(m[3]);
   }
   return undefined;
 }
@@ -180,7 +180,9 @@ describe('secrets never leak (real process)', () => {
   beforeAll(async () => {
     await seedFake(db, 20);
   });
-  afterAll(() => tmp.cleanup());
+  afterAll(() => {
+    tmp.cleanup();
+  });
 
   function expectNoSecret(where: string, text: string) {
     for (const [name, value] of Object.entries(SECRETS)) {

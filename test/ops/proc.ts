@@ -21,7 +21,12 @@ export const PUBLIC_BASE = 'https://sms.example.vn';
 /** A temporary folder removed by `cleanup`. */
 export function tempDir(prefix = 'ops-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The environment of a child process: PATH and what is given, nothing inherited from the test run. */
@@ -50,9 +55,13 @@ export function startTool(name: 'seed' | 'admin', args: string[], env: Record<st
   const proc = spawn(process.execPath, [join(ROOT, 'dist/src/cli', `${name}.js`), ...args], { cwd: ROOT, env: childEnv(env) });
   let out = '';
   let err = '';
-  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<Exit>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<Exit>((resolve) =>
+    proc.on('close', (code, signal) => {
+      resolve({ code, signal });
+    }),
+  );
   return { proc, stdout: () => out, stderr: () => err, exited };
 }
 
@@ -105,10 +114,16 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   const proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], { cwd: ROOT, env: childEnv(env) });
   let out = '';
   let stdout = '';
-  const exited = new Promise<Exit>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<Exit>((resolve) =>
+    proc.on('close', (code, signal) => {
+      resolve({ code, signal });
+    }),
+  );
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
-    proc.stdout?.on('data', (c: Buffer) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`server did not start:\n${out}`));
+    }, 20_000);
+    proc.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       stdout += c.toString();
       const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(stdout);
@@ -117,7 +132,7 @@ export async function startServer(env: Record<string, string | undefined>): Prom
         resolve(Number(m[1]));
       }
     });
-    proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
     void exited.then((e) => {
       clearTimeout(timer);
       reject(new Error(`server exited before listening (${e.code ?? e.signal}):\n${out}`));
@@ -136,7 +151,9 @@ export async function exitWithin(exited: Promise<Exit>, ms: number): Promise<Exi
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`process did not exit within ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      reject(new Error(`process did not exit within ${ms} ms`));
+    }, ms);
   });
   try {
     const exit = await Promise.race([exited, timeout]);
@@ -207,8 +224,12 @@ export function post(
         responded = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('aborted', () => settle({ kind: 'cut', detail: 'response aborted' }));
-        res.on('error', (err) => settle({ kind: 'cut', detail: `response error: ${err.message}` }));
+        res.on('aborted', () => {
+          settle({ kind: 'cut', detail: 'response aborted' });
+        });
+        res.on('error', (err) => {
+          settle({ kind: 'cut', detail: `response error: ${err.message}` });
+        });
         res.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
           const length = res.headers['content-length'];

@@ -17,7 +17,9 @@ const db = join(tmp.dir, 'citizens.db');
 beforeAll(async () => {
   await seedFake(db, RECORDS);
 });
-afterAll(() => tmp.cleanup());
+afterAll(() => {
+  tmp.cleanup();
+});
 
 describe('graceful shutdown', () => {
   it('on SIGTERM mid-burst answers every received request completely, refuses the rest, and exits 0', async () => {
@@ -95,7 +97,11 @@ describe('graceful shutdown', () => {
     await new Promise((resolve) => socket.once('connect', resolve));
     let received = '';
     socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
-    const closedByServer = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    const closedByServer = new Promise<void>((resolve) =>
+      socket.once('end', () => {
+        resolve();
+      }),
+    );
     const head = Object.entries({
       ...headers,
       host: 'sms.example.vn',
@@ -132,7 +138,11 @@ describe('graceful shutdown', () => {
     // A request whose body never ends.
     const stalled = net.connect(server.port, '127.0.0.1');
     await new Promise((resolve) => stalled.once('connect', resolve));
-    const closed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      stalled.once('close', () => {
+        resolve();
+      }),
+    );
     stalled.on('error', () => {});
     stalled.write('POST /sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nFrom=');
     await new Promise((resolve) => setTimeout(resolve, 100));
