@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { citizen } from './helpers/citizens.js';
 import { startTestServer, T0, type TestServer } from './helpers/server.js';
+import { testSid } from '../src/sms/signing.js';
 
 const OWNER = citizen(); // 001099054321, +84912345678
 const OTHER = citizen({
@@ -35,23 +36,23 @@ const auditRows = () =>
 
 describe('audit log', () => {
   it('records every signed message once, with its outcome, and nothing for a rejected signature', async () => {
-    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMa' } });
-    await s.sms('+84912345678', 'HD', { extra: { MessageSid: 'SMb' } });
-    await s.sms('+84971234111', 'CT 001099054321', { extra: { MessageSid: 'SMc' } });
-    await s.sms('+84912345678', 'TT', { extra: { MessageSid: 'SMd' } });
-    await s.sms('+84912345678', 'STOP', { extra: { MessageSid: 'SMe' } });
-    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMf' } });
-    await s.sms('+14155550100', 'TT 001099054321', { extra: { MessageSid: 'SMg' } });
-    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMh' }, token: 'wrong' });
+    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: testSid('a') } });
+    await s.sms('+84912345678', 'HD', { extra: { MessageSid: testSid('b') } });
+    await s.sms('+84971234111', 'CT 001099054321', { extra: { MessageSid: testSid('c') } });
+    await s.sms('+84912345678', 'TT', { extra: { MessageSid: testSid('d') } });
+    await s.sms('+84912345678', 'STOP', { extra: { MessageSid: testSid('e') } });
+    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: testSid('f') } });
+    await s.sms('+14155550100', 'TT 001099054321', { extra: { MessageSid: testSid('g') } });
+    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: testSid('h') }, token: 'wrong' });
     const rows = auditRows();
     expect(rows.map((r) => [r.message_sid, r.command, r.target_id, r.outcome])).toEqual([
-      ['SMa', 'TT', '001099054321', 'served'],
-      ['SMb', 'HELP', null, 'help'],
-      ['SMc', 'CT', '001099054321', 'refused'],
-      ['SMd', 'TT', null, 'help'],
-      ['SMe', 'STOP', null, 'opted_out'],
-      ['SMf', 'TT', '001099054321', 'opted_out'],
-      ['SMg', 'TT', '001099054321', 'no_reply'],
+      [testSid('a'), 'TT', '001099054321', 'served'],
+      [testSid('b'), 'HELP', null, 'help'],
+      [testSid('c'), 'CT', '001099054321', 'refused'],
+      [testSid('d'), 'TT', null, 'help'],
+      [testSid('e'), 'STOP', null, 'opted_out'],
+      [testSid('f'), 'TT', '001099054321', 'opted_out'],
+      [testSid('g'), 'TT', '001099054321', 'no_reply'],
     ]);
     expect(rows[0]).toMatchObject({ at: T0, sender: '+84912345678' });
     expect(rows[0]?.segments).toBeGreaterThanOrEqual(1);
@@ -183,10 +184,10 @@ describe('START', () => {
 
 describe('redelivered MessageSid', () => {
   it('gets the byte-identical reply, is not audited again and counts against no limit', async () => {
-    const first = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMsame' } });
+    const first = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: testSid('same') } });
     s.clock.now = T0 + HOUR;
     for (let i = 0; i < 15; i++) {
-      const again = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMsame' } });
+      const again = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: testSid('same') } });
       expect(again.text).toBe(first.text);
     }
     expect(auditRows()).toHaveLength(1);
@@ -194,17 +195,17 @@ describe('redelivered MessageSid', () => {
   });
 
   it('answers an empty reply, not audited again, once the reply body has expired', async () => {
-    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMlate' } });
+    await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: testSid('late') } });
     s.clock.now = T0 + 11 * MINUTE;
     await s.store.pruneExpired({ now: s.clock.now, repliesBefore: s.clock.now - 10 * MINUTE }); // what the retention timer does
-    const late = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: 'SMlate' } });
+    const late = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: testSid('late') } });
     expect(late.status).toBe(200);
     expect(late.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
     expect(auditRows()).toHaveLength(1);
   });
 
   it('answers a redelivered refusal identically without counting a second failure', async () => {
-    for (let i = 0; i < 6; i++) await s.sms('+84912345678', 'TT 079190000111', { extra: { MessageSid: 'SMbad' } });
+    for (let i = 0; i < 6; i++) await s.sms('+84912345678', 'TT 079190000111', { extra: { MessageSid: testSid('bad') } });
     expect((await s.store.senderState('+84912345678')).failures).toEqual([T0]);
   });
 });

@@ -6,7 +6,7 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { citizen } from './helpers/citizens.js';
 import { PUBLIC_BASE, TOKEN, startTestServer, type SmsOptions, type TestServer } from './helpers/server.js';
-import { inboundParams, signForm } from '../src/sms/signing.js';
+import { inboundParams, signForm, testSid } from '../src/sms/signing.js';
 
 const OWNER = citizen(); // 001099054321, +84912345678, Nguyễn Văn Thử
 const CHILD = citizen({ idNumber: '001212000777', fullName: 'Nguyễn Thị Con', sex: 'F', dateOfBirth: '2012-01-02', cardIssuedOn: null });
@@ -139,7 +139,7 @@ describe('HTTP edges', () => {
   });
 
   it('refuses a body over 64 KiB with 413', async () => {
-    const params = { From: '+84912345678', Body: 'x'.repeat(70_000), MessageSid: 'SMbig' };
+    const params = { From: '+84912345678', Body: 'x'.repeat(70_000), MessageSid: testSid('big') };
     const { body, signature } = signForm('t', `${PUBLIC_BASE}/sms`, params);
     const res = await s.post('/sms', {
       body,
@@ -155,7 +155,7 @@ describe('HTTP edges', () => {
     const { body, signature } = signForm(TOKEN, `${PUBLIC_BASE}/sms`, {
       From: '+84912345678',
       Body: 'TT 001099054321',
-      MessageSid: 'SMcs',
+      MessageSid: testSid('cs'),
     });
     const headers: Record<string, string> = { 'x-twilio-signature': signature };
     if (type) headers['content-type'] = type;
@@ -169,7 +169,7 @@ describe('HTTP edges', () => {
     const { body, signature } = signForm(
       TOKEN,
       `${PUBLIC_BASE}/sms`,
-      inboundParams('+84912345678', 'TT 001099054321', { MessageSid: 'SMutf' }),
+      inboundParams('+84912345678', 'TT 001099054321', { MessageSid: testSid('utf') }),
     );
     const res = await s.post('/sms', {
       body,
@@ -206,11 +206,12 @@ describe('HTTP edges', () => {
 
   it('refuses a field sent twice, signed or not, with 400 and records nothing', async () => {
     const url = `${PUBLIC_BASE}/sms`;
-    const body = 'From=%2B84912345678&From=%2B84987654321&Body=TT+001099054321&MessageSid=SMdup';
+    const sid = testSid('dup');
+    const body = `From=%2B84912345678&From=%2B84987654321&Body=TT+001099054321&MessageSid=${sid}`;
     const signature = twilio.getExpectedTwilioSignature(TOKEN, url, {
       From: ['+84912345678', '+84987654321'],
       Body: 'TT 001099054321',
-      MessageSid: 'SMdup',
+      MessageSid: sid,
     });
     const before = await auditCount();
     const res = await s.post('/sms', {
@@ -223,8 +224,8 @@ describe('HTTP edges', () => {
   });
 
   it.each([
-    ['a broken percent escape', 'From=%2B84912345678&Body=TT%2&MessageSid=SM1'],
-    ['invalid UTF-8 in an escape', 'From=%2B84912345678&Body=%C3%28&MessageSid=SM1'],
+    ['a broken percent escape', `From=%2B84912345678&Body=TT%2&MessageSid=${testSid('1')}`],
+    ['invalid UTF-8 in an escape', `From=%2B84912345678&Body=%C3%28&MessageSid=${testSid('1')}`],
   ])('refuses %s with 400', async (_name, body) => {
     const res = await s.post('/sms', { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'x' } });
     expect(res.status).toBe(400);

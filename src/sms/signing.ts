@@ -2,6 +2,7 @@
  * Signs a form exactly as Twilio does (X-Twilio-Signature over the public URL and every
  * parameter). Used by the SMS simulator, the tests and the benchmark.
  */
+import { createHash } from 'node:crypto';
 import twilio from 'twilio';
 
 /** A signed webhook request body. */
@@ -27,6 +28,15 @@ export function newMessageSid(): string {
     .toString(16)
     .padStart(8, '0');
   return `SM${Date.now().toString(16).padStart(16, '0')}${random}${counter.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * A fixed, Twilio-shaped MessageSid named by `label` (`SM` + 32 hex digits of its SHA-256): the
+ * same label always gives the same id, and different labels different ids. For tests that need
+ * to name a message (a redelivery, a row to find).
+ */
+export function testSid(label: string): string {
+  return `SM${createHash('sha256').update(label).digest('hex').slice(0, 32)}`;
 }
 
 /** The parameters Twilio sends for an inbound SMS, with test defaults. */
