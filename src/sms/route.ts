@@ -1,6 +1,6 @@
 /**
- * `POST /sms`, the Twilio webhook: form, signature, then the message service, in one linear
- * handler. Thin on purpose.
+ * `POST /sms`, the Twilio webhook: form, signature, Twilio's parameter rules, then the message
+ * service, in one linear handler. Thin on purpose.
  */
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { readForm, type Form } from './form.js';
 import type { MessageService } from './service.js';
 import { checkTwilioSignature, type SignatureOptions } from './signature.js';
+import { checkTwilioParams } from './twilioParams.js';
 
 /** What the webhook route needs. */
 export interface SmsRouteDeps {
@@ -42,10 +43,16 @@ export function addSmsRoutes(app: Express, deps: SmsRouteDeps): void {
     });
     const form = await readForm(req, res);
     checkTwilioSignature(deps.signature, req, form);
+    // After the signature (an unsigned request learns nothing from these), before anything is
+    // recorded: signed bytes re-split into other parameters must not pass as a new message.
+    const params = checkTwilioParams(form);
+    if (!params.ok) {
+      logger.warn({ reason: params.reason, status: params.status }, 'signed request refused: parameters not as Twilio sends them');
+      throw new HttpError(params.status, params.reason);
+    }
+    const { messageSid } = params;
     const from = field(form, 'From')?.trim();
     if (!from) throw new HttpError(400, 'Missing From');
-    const messageSid = field(form, 'MessageSid') ?? field(form, 'SmsMessageSid') ?? field(form, 'SmsSid');
-    if (!messageSid) throw new HttpError(400, 'Missing MessageSid');
     const result = await service.handle({ messageSid, from, body: field(form, 'Body') ?? '' });
     res.status(200).type('text/xml').send(result.twiml);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -57,7 +64,7 @@ export function addSmsRoutes(app: Express, deps: SmsRouteDeps): void {
     logger.info(
       {
         reqId: randomUUID(),
-        messageSid: messageSid.slice(0, 64),
+        messageSid,
         senderKey: hash(from),
         command: result.command,
         outcome: result.outcome,
