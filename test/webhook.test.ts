@@ -69,6 +69,15 @@ const cases: Case[] = [
     audited: false,
   },
   {
+    name: 'a signed MessageSid of 20,002 characters',
+    options: { extra: { MessageSid: `SM${'0'.repeat(20_000)}` } },
+    status: 400,
+    audited: false,
+  },
+  { name: 'a signed MessageSid not in Twilio’s format', options: { extra: { MessageSid: 'SMa' } }, status: 400, audited: false },
+  { name: 'a signed SmsSid that disagrees with MessageSid', options: { extra: { SmsSid: testSid('other') } }, status: 400, audited: false },
+  { name: 'a signed parameter name Twilio never sends', options: { extra: { abc: 'x' } }, status: 400, audited: false },
+  {
     name: 'a new parameter Twilio added, signed',
     options: { extra: { BrandNewTwilioParam: 'x' } },
     status: 200,
