@@ -18,6 +18,8 @@ export interface AppDeps {
   clock: () => number;
   policy: ServicePolicy;
   tokens: { current: string; previous?: string };
+  /** When set, only requests whose `AccountSid` equals it are accepted (403 otherwise). */
+  accountSid?: string;
   /** The public base URL Twilio calls (read per request). */
   publicBaseUrl: () => string;
   /** Key of the hashes that stand for senders in logs. */
@@ -38,6 +40,7 @@ export function createApp(deps: AppDeps): Express {
     logger,
     metrics,
     hash: createHasher(deps.logHashKey),
+    accountSid: deps.accountSid,
     signature: {
       tokens: deps.tokens,
       publicBaseUrl: deps.publicBaseUrl,

@@ -19,6 +19,13 @@ describe('loadConfig', () => {
     expect(c.authTokens).toEqual({ current: 'tok', previous: undefined });
   });
 
+  it('reads TWILIO_ACCOUNT_SID in lower case, and leaves it unset by default', () => {
+    expect(loadConfig(prod).accountSid).toBeUndefined();
+    expect(loadConfig({ ...prod, TWILIO_ACCOUNT_SID: ` AC${'0123456789ABCDEF'.repeat(2)} ` }).accountSid).toBe(
+      `AC${'0123456789abcdef'.repeat(2)}`,
+    );
+  });
+
   it('parses a list of allowed country codes', () => {
     expect(loadConfig({ ALLOWED_COUNTRY_CODES: '+84, 856' }).allowedCountryCodes).toEqual(['84', '856']);
   });
@@ -31,6 +38,8 @@ describe('loadConfig', () => {
     ['an unknown encoding', { SMS_ENCODING: 'utf8' }, /SMS_ENCODING/],
     ['a bad country code', { ALLOWED_COUNTRY_CODES: '84,abc' }, /ALLOWED_COUNTRY_CODES/],
     ['a zero rate limit', { RATE_LIMIT_PER_HOUR: '0' }, /RATE_LIMIT_PER_HOUR/],
+    ['an account SID cut short', { ...prod, TWILIO_ACCOUNT_SID: 'AC0123' }, /TWILIO_ACCOUNT_SID: must be AC followed by 32 hex digits/],
+    ['a messaging service SID as the account', { ...prod, TWILIO_ACCOUNT_SID: `MG${'0'.repeat(32)}` }, /TWILIO_ACCOUNT_SID/],
   ];
   it.each(bad)('refuses %s with a one-line reason', (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

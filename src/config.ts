@@ -23,6 +23,13 @@ const schema = z.object({
   DATABASE_PATH: z.string().min(1).default('data/citizens.db'),
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_AUTH_TOKEN_PREVIOUS: optionalText,
+  TWILIO_ACCOUNT_SID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits, as in the Twilio console')
+      .transform((s) => `AC${s.slice(2).toLowerCase()}`)
+      .optional(),
+  ),
   PUBLIC_BASE_URL: optionalText.pipe(
     z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://sms.example.vn' })
@@ -60,6 +67,8 @@ export interface Config {
   databasePath: string;
   /** Accepted signing tokens: the current one first, then the previous one during a rotation. */
   authTokens: { current: string; previous?: string };
+  /** The Twilio account (`AC…`, lower case) whose requests alone are accepted, when configured. */
+  accountSid: string | undefined;
   /** Base URL Twilio calls, without a trailing slash; `undefined` only in demo mode until the port is known. */
   publicBaseUrl: string | undefined;
   smsEncoding: 'gsm7' | 'unicode';
@@ -109,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { forTool = fal
     host: e.HOST,
     databasePath: e.DATABASE_PATH,
     authTokens: { current: e.TWILIO_AUTH_TOKEN ?? DEMO_AUTH_TOKEN, previous: e.TWILIO_AUTH_TOKEN_PREVIOUS },
+    accountSid: e.TWILIO_ACCOUNT_SID,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     smsEncoding: e.SMS_ENCODING,
     logLevel: e.LOG_LEVEL,

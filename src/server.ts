@@ -83,6 +83,7 @@ async function main(): Promise<void> {
       lockoutMs: config.lockoutMs,
     },
     tokens: config.authTokens,
+    accountSid: config.accountSid,
     publicBaseUrl: () => baseUrl,
     logHashKey: config.logHashKey,
     metricsToken: config.metricsToken,

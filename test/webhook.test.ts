@@ -290,3 +290,28 @@ describe('a store that fails', () => {
     }
   });
 });
+
+describe('with TWILIO_ACCOUNT_SID configured', () => {
+  const ACCOUNT = `AC${'0123456789abcdef'.repeat(2)}`;
+  let a: TestServer;
+  beforeAll(async () => {
+    a = await startTestServer([OWNER], {}, { accountSid: ACCOUNT });
+  });
+  afterAll(async () => a.close());
+
+  it.each<[string, SmsOptions, number]>([
+    ['the configured account', { extra: { AccountSid: ACCOUNT } }, 200],
+    ['another account', { extra: { AccountSid: `AC${'1'.repeat(32)}` } }, 403],
+    ['no AccountSid', { omit: ['AccountSid'] }, 400],
+    ['an AccountSid cut short', { extra: { AccountSid: ACCOUNT.slice(0, 20) } }, 400],
+  ])('a signed request from %s: %i', async (_name, options, status) => {
+    const before = (await a.store.counts()).auditLog;
+    const res = await a.sms('+84912345678', 'TT 001099054321', options);
+    expect(res.status).toBe(status);
+    expect((await a.store.counts()).auditLog).toBe(before + (status === 200 ? 1 : 0));
+    if (status !== 200) {
+      expectNoData(res.text);
+      expect(res.text.length).toBeLessThan(80);
+    }
+  });
+});

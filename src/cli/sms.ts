@@ -41,7 +41,10 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(process.env, { forTool: true });
   const server = (values.url ?? `http://localhost:${config.port || 3000}`).replace(/\/+$/, '');
   const publicBase = config.publicBaseUrl ?? server;
-  const params = inboundParams(senderE164(values.from), positionals[0] ?? '', values.sid ? { MessageSid: values.sid } : {});
+  const extra: Record<string, string> = {};
+  if (values.sid) extra.MessageSid = values.sid;
+  if (config.accountSid) extra.AccountSid = config.accountSid;
+  const params = inboundParams(senderE164(values.from), positionals[0] ?? '', extra);
   const { body, signature } = signForm(config.authTokens.current, `${publicBase}/sms`, params);
   let response: Response;
   try {

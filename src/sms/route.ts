@@ -20,6 +20,8 @@ export interface SmsRouteDeps {
   metrics: Metrics;
   /** Keyed hash of the sender, so log lines can be correlated without the number. */
   hash: (value: string) => string;
+  /** The Twilio account whose requests alone are accepted, when configured. */
+  accountSid?: string;
 }
 
 function field(form: Form, name: string): string | undefined {
@@ -45,7 +47,7 @@ export function addSmsRoutes(app: Express, deps: SmsRouteDeps): void {
     checkTwilioSignature(deps.signature, req, form);
     // After the signature (an unsigned request learns nothing from these), before anything is
     // recorded: signed bytes re-split into other parameters must not pass as a new message.
-    const params = checkTwilioParams(form);
+    const params = checkTwilioParams(form, { accountSid: deps.accountSid });
     if (!params.ok) {
       logger.warn({ reason: params.reason, status: params.status }, 'signed request refused: parameters not as Twilio sends them');
       throw new HttpError(params.status, params.reason);

@@ -49,7 +49,7 @@ export interface SmsOptions {
 export async function startTestServer(
   citizens: Citizen[] = [],
   policy: Partial<ServicePolicy> = {},
-  options: { previousToken?: string; metricsToken?: string } = {},
+  options: { previousToken?: string; metricsToken?: string; accountSid?: string } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-'));
   const file = join(dir, 'citizens.db');
@@ -87,6 +87,7 @@ export async function startTestServer(
       clock: () => clock.now,
       policy: fullPolicy,
       tokens: { current: TOKEN, previous: options.previousToken },
+      accountSid: options.accountSid,
       publicBaseUrl: () => PUBLIC_BASE,
       logHashKey: 'test-hash-key',
       metricsToken: options.metricsToken,
