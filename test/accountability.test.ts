@@ -1,5 +1,6 @@
 // Accountability through the real webhook: one audit row per message, LS, the hourly limit, the
 // lockout (both surviving a restart), redelivered MessageSids, and logs free of personal data.
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { citizen } from './helpers/citizens.js';
 import { startTestServer, T0, type TestServer } from './helpers/server.js';
@@ -202,6 +203,35 @@ describe('redelivered MessageSid', () => {
     expect(late.status).toBe(200);
     expect(late.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
     expect(auditRows()).toHaveLength(1);
+  });
+
+  it('gets no data before the original is committed: when that commit fails, both are answered 503 and nothing was sent unaudited', async () => {
+    const sid = testSid('in flight');
+    const lookup = () => s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: sid } });
+    const writer = new Database(s.file); // another process's connection, as a seed's
+    let answers: Awaited<ReturnType<typeof lookup>>[];
+    try {
+      writer.exec('BEGIN IMMEDIATE'); // holds SQLite's one write lock
+      const delivered = [lookup(), lookup()]; // the message, and Twilio's redelivery of it
+      await new Promise((resolve) => setTimeout(resolve, 300)); // both are read and waiting for the lock
+      // The write that then gets the lock fails (a full disk, an I/O error): the audit insert aborts.
+      writer.exec(`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+      writer.exec('COMMIT');
+      answers = await Promise.all(delivered);
+      writer.exec('DROP TRIGGER fail_audit');
+    } finally {
+      writer.close();
+    }
+    const audited = auditRows().filter((r) => r.message_sid === sid && r.outcome === 'served').length;
+    expect(answers.filter((a) => a.text.includes('Nguyen Van Thu')).length).toBeLessThanOrEqual(audited);
+    expect(answers.map((a) => [a.status, a.text])).toEqual([
+      [503, 'Service unavailable'],
+      [503, 'Service unavailable'],
+    ]);
+    expect(auditRows()).toEqual([]);
+    // Twilio retries: served once, recorded once.
+    expect((await lookup()).text).toContain('Nguyen Van Thu');
+    expect(auditRows().map((r) => [r.message_sid, r.outcome])).toEqual([[sid, 'served']]);
   });
 
   it('answers a redelivered refusal identically without counting a second failure', async () => {
