@@ -1,6 +1,7 @@
 /**
  * The CSV parsing step of seeding: csv-parse over a file stream, giving the records (arrays of
- * text, the header first) and the records it had to skip, in file order, each with its line.
+ * text, the header first) and the records it had to skip, in file order, each with its line. The
+ * bytes go through {@link Utf8LineGuard} first: reading stops at the first line that is not UTF-8.
  *
  * For a compiled build the parsing runs on a worker thread ({@link ./csvWorker.ts}), which hands
  * batches back with flow control, so that parsing (about half the CPU time of a load) overlaps
@@ -10,6 +11,7 @@
 import { createReadStream } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Parser, type Options } from 'csv-parse';
+import { Utf8LineGuard } from './utf8.js';
 
 /** One parsed record and the line it ends on (as csv-parse counts: a quoted CRLF counts two). */
 export interface CsvRecord {
@@ -20,7 +22,11 @@ export interface CsvRecord {
 export interface CsvSkip {
   skipped: { message: string; lines: number | undefined };
 }
-export type CsvItem = CsvRecord | CsvSkip;
+/** Reading stopped here: the rest of the file is not read. The line is exact (not csv-parse's count). */
+export interface CsvStop {
+  stop: { reason: 'not_utf8'; line: number };
+}
+export type CsvItem = CsvRecord | CsvSkip | CsvStop;
 
 /** Items per batch, and batches a worker may have posted that were not taken yet. */
 export const CSV_BATCH = 1_000;
@@ -52,18 +58,23 @@ class LineTaggingParser extends Parser {
 /** Parses `file` in this thread, in batches of up to `batchSize` items. */
 export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): AsyncGenerator<CsvItem[]> {
   const input = createReadStream(file, { highWaterMark: 256 * 1024 });
-  const parser = input.pipe(new LineTaggingParser(PARSE_OPTIONS));
+  const guard = new Utf8LineGuard();
+  const parser = input.pipe(guard).pipe(new LineTaggingParser(PARSE_OPTIONS));
   input.on('error', (err) => parser.destroy(err));
+  guard.once('invalid', () => input.destroy());
   const items: AsyncIterable<CsvItem> = parser;
   let batch: CsvItem[] = [];
   try {
     for await (const item of items) {
+      // The guard ended the input before the bad line: an open quote there is not a second problem.
+      if (guard.badLine !== undefined && 'skipped' in item && item.skipped.message.startsWith('Quote Not Closed')) continue;
       batch.push(item);
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];
       }
     }
+    if (guard.badLine !== undefined) batch.push({ stop: { reason: 'not_utf8', line: guard.badLine } });
     if (batch.length > 0) yield batch;
   } finally {
     input.destroy();

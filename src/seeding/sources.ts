@@ -7,6 +7,7 @@ import { extname } from 'node:path';
 import { OPTIONAL_FIELDS, REQUIRED_FIELDS } from '../citizens/record.js';
 import { errorCode, errorMessage } from '../errors.js';
 import { readCsvBatches } from './csvItems.js';
+import { firstBadUtf8Line, NOT_UTF8 } from './utf8.js';
 
 /** One row of a seed file: its fields, or why it could not even be read. */
 export type SourceRow = { where: string; fields: Record<string, unknown> } | { where: string; error: string };
@@ -62,6 +63,12 @@ async function* readCsv(file: string, onWarning: (message: string) => void): Asy
   try {
     for await (const items of readCsvBatches(file)) {
       for (const item of items) {
+        if ('stop' in item) {
+          // The line is counted exactly by the reader: no csv-parse drift to correct.
+          yield { where: `line ${item.stop.line}`, error: NOT_UTF8 };
+          onWarning(`stopped reading at line ${item.stop.line}: the rest of the file was not read`);
+          return;
+        }
         if ('skipped' in item) {
           const { message, lines } = item.skipped;
           yield { where: `line ${(lines ?? 0) - drift}`, error: message.replace(/ on line \d+$| at line \d+.*$/, '') };
@@ -93,12 +100,18 @@ function isFields(item: unknown): item is Record<string, unknown> {
 }
 
 async function* readJson(file: string): AsyncIterable<SourceRow> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     throw new SeedFileError(`cannot read ${file}: ${errorMessage(err)}`);
   }
+  const badLine = firstBadUtf8Line(bytes);
+  if (badLine !== undefined) {
+    yield { where: `line ${badLine}`, error: NOT_UTF8 };
+    return;
+  }
+  const text = bytes.toString('utf8');
   let data: unknown;
   try {
     data = JSON.parse(text.replace(/^\uFEFF/, ''));

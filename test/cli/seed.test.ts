@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fakeCsvChunks } from '../../src/citizens/fake.js';
 import { runTool } from '../helpers/cli.js';
 
 const HEADER = 'id_number,full_name,date_of_birth,sex,phone,permanent_address';
@@ -119,6 +120,93 @@ describe('seed', () => {
     const r = seed(out1);
     expect(r.stdout).toContain('inserted 300, updated 0, rejected 0');
     expect(seed('--fake', '300').stdout).toContain('inserted 0, updated 300, rejected 0');
+  });
+
+  describe('files that are not UTF-8', () => {
+    const utf8 = (text: string) => Buffer.from(text, 'utf8');
+    const NOT_UTF8 = 'not valid UTF-8 (save the file as UTF-8)';
+    // "Nguyễn Văn An" as Windows-1258 writes it: ê (0xEA) then a combining tilde (0xDE), ă as 0xE3.
+    const CP1258_ROW = Buffer.concat([
+      utf8('001085023457,Nguy'),
+      Buffer.from([0xea, 0xde]),
+      utf8('n V'),
+      Buffer.from([0xe3]),
+      utf8('n An,1985-11-02,Nam,0912345679,\n'),
+    ]);
+    // "Lê Thị Chi" in Latin-1: ê is 0xEA (and ị does not exist there: an export writes "?").
+    const LATIN1_ROW = Buffer.from('079305056780,L\xea Th? Chi,20/08/2005,F,0912345670,\n', 'latin1');
+    const binary = (name: string, ...parts: Buffer[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, Buffer.concat(parts));
+      return path;
+    };
+
+    it.each<[string, Buffer[], number]>([
+      ['Windows-1258', [utf8(`${HEADER}\n${GOOD_1}\n`), CP1258_ROW], 3],
+      [
+        'Latin-1, after a quoted field over two lines',
+        [utf8(`${HEADER}\n${GOOD_1.replace('Số 12 Láng', 'Số 12\nLáng')}\n`), LATIN1_ROW],
+        4,
+      ],
+      [
+        'an invalid byte inside a quoted field, on its second line',
+        [utf8(`${HEADER}\n001085023456,Nguyễn Văn An,1985-11-02,Nam,0912345678,"Số 12\nL`), Buffer.from([0xff]), utf8('ng Hạ"\n')],
+        3,
+      ],
+      [
+        'an invalid byte on the header line',
+        [utf8('id_number,full_name,date_of_birth,sex,phone,'), Buffer.from([0xc3, 0x28]), utf8(`\n${GOOD_1}\n`)],
+        1,
+      ],
+      [
+        'a sequence cut off at the end of the file',
+        [utf8(`${HEADER}\n${GOOD_1}\n${GOOD_2}\n001085023458,Nguy`), Buffer.from([0xe1, 0xbb])],
+        4,
+      ],
+    ])('%s: names the line of the first bad byte, writes nothing and exits 1', (_name, parts, line) => {
+      const r = seed(binary('bad.csv', ...parts));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^line ${line}: ${NOT_UTF8.replace(/[()]/g, '\\$&')}$`, 'm'));
+      expect(r.stderr).not.toMatch(/Quote Not Closed|Invalid Record Length/);
+      expect(r.stdout).toContain('nothing written');
+      expect(rows()).toEqual([]);
+    });
+
+    it('finds the bad line past the first read chunks of a large file, and --skip-invalid keeps the rows before it', () => {
+      const fake = [...fakeCsvChunks(3_010)].join('').split('\n'); // the header, 3,010 rows and ''
+      const path = binary('big.csv', utf8(`${fake.slice(0, 3_001).join('\n')}\n`), LATIN1_ROW, utf8(fake.slice(3_001).join('\n')));
+      const strict = seed(path);
+      expect(strict.code).toBe(1);
+      expect(strict.stderr).toMatch(new RegExp(`^line 3002: not valid UTF-8`, 'm'));
+      expect(rows()).toEqual([]);
+      const lenient = seed(path, '--skip-invalid');
+      expect(lenient.code).toBe(1);
+      expect(lenient.stderr).toMatch(/^line 3002: not valid UTF-8/m);
+      expect(lenient.stderr).toMatch(/^warning: stopped reading at line 3002: the rest of the file was not read$/m);
+      expect(lenient.stdout).toContain('inserted 3000, updated 0, rejected 1');
+    });
+
+    it('names the line of the first bad byte in JSON too', () => {
+      const items = [
+        { id_number: '001085023456', full_name: 'Nguyễn Văn An', date_of_birth: '1985-11-02', sex: 'male', phone: '+84912345678' },
+        { id_number: '001085023457', full_name: 'Nguyễn Văn Bình', date_of_birth: '1985-11-02', sex: 'male', phone: '+84912345679' },
+      ];
+      const text = JSON.stringify(items, null, 2); // one field per line: "Bình" is on line 10
+      const cut = text.indexOf('Bình');
+      const path = binary('bad.json', utf8(text.slice(0, cut)), Buffer.from('B\xecnh', 'latin1'), utf8(text.slice(cut + 'Bình'.length)));
+      const r = seed(path);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(`^line ${text.slice(0, cut).split('\n').length}: not valid UTF-8 \\(save the file as UTF-8\\)$`, 'm'),
+      );
+      expect(rows()).toEqual([]);
+    });
+
+    it('still loads UTF-16 with its byte order mark (FF FE), as before', () => {
+      const r = seed(binary('utf16.csv', Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\n${GOOD_1}\n`, 'utf16le')));
+      expect(r.code).toBe(0);
+      expect(rows()[0]?.full_name).toBe('Nguyễn Văn An');
+    });
   });
 
   const usage: [string, () => string[], RegExp][] = [
