@@ -2,6 +2,8 @@
  * The CSV parsing step of seeding: csv-parse over a file stream, giving the records (arrays of
  * text, the header first) and the records it had to skip, in file order, each with its line. The
  * bytes go through {@link Utf8LineGuard} first: reading stops at the first line that is not UTF-8.
+ * csv-parse gathers at most {@link MAX_RECORD_BYTES} for a record: reading stops at a longer one,
+ * so a hostile field or header costs a bounded read, whatever the file holds after it.
  *
  * For a compiled build the parsing runs on a worker thread ({@link ./csvWorker.ts}), which hands
  * batches back with flow control, so that parsing (about half the CPU time of a load) overlaps
@@ -11,6 +13,7 @@
 import { createReadStream } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Parser, type Options } from 'csv-parse';
+import { MAX_FIELD_CHARS, MAX_RECORD_BYTES } from './limits.js';
 import { Utf8LineGuard } from './utf8.js';
 
 /** One parsed record and the line it ends on (as csv-parse counts: a quoted CRLF counts two). */
@@ -22,9 +25,14 @@ export interface CsvRecord {
 export interface CsvSkip {
   skipped: { message: string; lines: number | undefined };
 }
-/** Reading stopped here: the rest of the file is not read. The line is exact (not csv-parse's count). */
+/**
+ * Reading stopped here: the rest of the file is not read. `not_utf8`: the exact line of the first
+ * bad byte. `too_long`: a record passed {@link MAX_RECORD_BYTES} on csv-parse's `line` (not yet
+ * corrected for CRLF in quotes), `column` being the index of its first field over
+ * {@link MAX_FIELD_CHARS}, or else of the field being read.
+ */
 export interface CsvStop {
-  stop: { reason: 'not_utf8'; line: number };
+  stop: { reason: 'not_utf8'; line: number } | { reason: 'too_long'; lines: number; column: number };
 }
 export type CsvItem = CsvRecord | CsvSkip | CsvStop;
 
@@ -32,7 +40,7 @@ export type CsvItem = CsvRecord | CsvSkip | CsvStop;
 export const CSV_BATCH = 1_000;
 const CSV_BATCHES_AHEAD = 4;
 
-const PARSE_OPTIONS: Options = { bom: true, skip_empty_lines: true, skip_records_with_error: true };
+const PARSE_OPTIONS: Options = { bom: true, skip_empty_lines: true, skip_records_with_error: true, max_record_size: MAX_RECORD_BYTES };
 
 /**
  * csv-parse's stream parser, emitting each record as a {@link CsvRecord} (the line read from the
@@ -41,16 +49,40 @@ const PARSE_OPTIONS: Options = { bom: true, skip_empty_lines: true, skip_records
  * per record with `defineProperty`) with `info` (a copy of all counters per record).
  */
 class LineTaggingParser extends Parser {
+  /** True once a record passed `max_record_size`: csv-parse then drops the rest of each chunk, so nothing after it is kept. */
+  private stopped = false;
+
   constructor(options: Options) {
     super(options);
-    this.on('skip', (err: Error & { lines?: number }) => {
+    this.on('skip', (err: Error & { lines?: number; code?: unknown; index?: unknown }) => {
+      if (this.stopped) return;
+      if (err.code === 'CSV_MAX_RECORD_SIZE') {
+        this.stopped = true;
+        super.push({ stop: { reason: 'too_long', lines: err.lines ?? 0, column: this.longColumn(err.index) } } satisfies CsvStop);
+        return;
+      }
       super.push({ skipped: { message: err.message, lines: err.lines } } satisfies CsvSkip);
     });
+  }
+
+  /**
+   * The first field of the record being read that is over the bound, from the fields csv-parse has
+   * completed so far (its `state.record`), else the field being read (`index`).
+   */
+  private longColumn(index: unknown): number {
+    const state: unknown = Reflect.get(this, 'state');
+    const record: unknown = typeof state === 'object' && state !== null ? Reflect.get(state, 'record') : undefined;
+    if (Array.isArray(record)) {
+      const long = record.findIndex((field) => typeof field === 'string' && field.length > MAX_FIELD_CHARS);
+      if (long !== -1) return long;
+    }
+    return typeof index === 'number' ? index : 0;
   }
 
   /** csv-parse pushes each record (an array of text: no `columns` option) and `null` at the end. */
   override push(chunk: string[] | null, encoding?: BufferEncoding): boolean {
     if (!Array.isArray(chunk)) return super.push(chunk, encoding);
+    if (this.stopped) return true;
     return super.push({ values: chunk, lines: this.info.lines } satisfies CsvRecord);
   }
 }
@@ -69,6 +101,7 @@ export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): Asy
       // The guard ended the input before the bad line: an open quote there is not a second problem.
       if (guard.badLine !== undefined && 'skipped' in item && item.skipped.message.startsWith('Quote Not Closed')) continue;
       batch.push(item);
+      if ('stop' in item) break;
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];

@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { OPTIONAL_FIELDS, REQUIRED_FIELDS } from '../citizens/record.js';
 import { errorCode, errorMessage } from '../errors.js';
-import { readCsvBatches } from './csvItems.js';
+import { readCsvBatches, type CsvStop } from './csvItems.js';
+import { MAX_COLUMNS, MAX_FIELD_CHARS, MAX_RECORD_BYTES, tooLong } from './limits.js';
 import { firstBadUtf8Line, NOT_UTF8 } from './utf8.js';
 
 /** One row of a seed file: its fields, or why it could not even be read. */
@@ -32,12 +33,24 @@ export function readSeedFile(file: string, onWarning: (message: string) => void 
   return seedFileKind(file) === 'csv' ? readCsv(file, onWarning) : readJson(file);
 }
 
+/**
+ * The column names of a header, or a {@link SeedFileError}. Linear in the header's length, which
+ * is bounded first ({@link MAX_COLUMNS}, {@link MAX_FIELD_CHARS} a name).
+ */
 function checkHeader(header: string[], onWarning: (message: string) => void): string[] {
+  if (header.length > MAX_COLUMNS) throw new SeedFileError(`too many columns: ${header.length} (at most ${MAX_COLUMNS})`);
+  const long = header.findIndex((h) => h.length > MAX_FIELD_CHARS);
+  if (long !== -1) throw new SeedFileError(`the name of column ${long + 1} is longer than ${MAX_FIELD_CHARS} characters`);
   const names = header.map((h) => h.trim().toLowerCase());
-  const missing = REQUIRED_FIELDS.filter((f) => !names.includes(f));
+  const seen = new Set<string>();
+  const duplicated = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) duplicated.add(name);
+    else seen.add(name);
+  }
+  const missing = REQUIRED_FIELDS.filter((f) => !seen.has(f));
   if (missing.length > 0) throw new SeedFileError(`missing required column ${missing.join(', ')}`);
-  const duplicated = names.filter((n, i) => names.indexOf(n) !== i);
-  if (duplicated.length > 0) throw new SeedFileError(`duplicate column ${[...new Set(duplicated)].join(', ')}`);
+  if (duplicated.size > 0) throw new SeedFileError(`duplicate column ${[...duplicated].join(', ')}`);
   const unknown = names.filter((n) => !KNOWN.has(n));
   if (unknown.length > 0) onWarning(`ignoring unknown column ${unknown.join(', ')}`);
   return names;
@@ -56,6 +69,18 @@ function countNewlines(values: readonly string[]): { lf: number; crlf: number } 
   return { lf, crlf };
 }
 
+/** The row that says why reading stopped; a header too long to read is a {@link SeedFileError}. */
+function stopRow(stop: CsvStop['stop'], names: string[] | undefined, drift: number): SourceRow & { error: string } {
+  // A bad byte's line is counted exactly by the guard: no csv-parse drift to correct.
+  if (stop.reason === 'not_utf8') return { where: `line ${stop.line}`, error: NOT_UTF8 };
+  if (names === undefined) {
+    throw new SeedFileError(
+      `the header is longer than ${MAX_RECORD_BYTES} bytes (at most ${MAX_COLUMNS} columns of ${MAX_FIELD_CHARS} characters)`,
+    );
+  }
+  return { where: `line ${stop.lines - drift}`, error: tooLong(names[stop.column] ?? `column ${stop.column + 1}`) };
+}
+
 async function* readCsv(file: string, onWarning: (message: string) => void): AsyncIterable<SourceRow> {
   // csv-parse counts a CRLF inside a quoted field as two lines; `drift` corrects its line numbers.
   let drift = 0;
@@ -64,9 +89,9 @@ async function* readCsv(file: string, onWarning: (message: string) => void): Asy
     for await (const items of readCsvBatches(file)) {
       for (const item of items) {
         if ('stop' in item) {
-          // The line is counted exactly by the reader: no csv-parse drift to correct.
-          yield { where: `line ${item.stop.line}`, error: NOT_UTF8 };
-          onWarning(`stopped reading at line ${item.stop.line}: the rest of the file was not read`);
+          const row = stopRow(item.stop, names, drift);
+          yield row;
+          onWarning(`stopped reading at ${row.where}: the rest of the file was not read`);
           return;
         }
         if ('skipped' in item) {
@@ -79,11 +104,17 @@ async function* readCsv(file: string, onWarning: (message: string) => void): Asy
           names = checkHeader(values, onWarning);
           continue;
         }
-        const fields: Record<string, string> = {};
-        names.forEach((name, i) => (fields[name] = values[i] ?? ''));
         const { lf, crlf } = countNewlines(values);
         drift += crlf;
-        yield { where: `line ${item.lines - drift - lf}`, fields };
+        const where = `line ${item.lines - drift - lf}`;
+        const long = values.findIndex((v) => v.length > MAX_FIELD_CHARS);
+        if (long !== -1) {
+          yield { where, error: tooLong(names[long] ?? `column ${long + 1}`) };
+          continue;
+        }
+        const fields: Record<string, string> = {};
+        names.forEach((name, i) => (fields[name] = values[i] ?? ''));
+        yield { where, fields };
       }
     }
   } catch (err) {
@@ -97,6 +128,17 @@ async function* readCsv(file: string, onWarning: (message: string) => void): Asy
 /** A JSON object (not an array or null): a record's fields by name. */
 function isFields(item: unknown): item is Record<string, unknown> {
   return item !== null && typeof item === 'object' && !Array.isArray(item);
+}
+
+/** Why a JSON record is over the bounds of a CSV row (fields, characters in a known field), if it is. */
+function jsonBoundsProblem(item: Record<string, unknown>): string | undefined {
+  let fields = 0;
+  for (const _ in item) if (++fields > MAX_COLUMNS) return `more than ${MAX_COLUMNS} fields`;
+  for (const name of KNOWN) {
+    const value = item[name];
+    if (typeof value === 'string' && value.length > MAX_FIELD_CHARS) return tooLong(name);
+  }
+  return undefined;
 }
 
 async function* readJson(file: string): AsyncIterable<SourceRow> {
@@ -122,7 +164,10 @@ async function* readJson(file: string): AsyncIterable<SourceRow> {
   for (let i = 0; i < data.length; i++) {
     const item: unknown = data[i];
     const where = `item ${i + 1}`;
-    if (isFields(item)) yield { where, fields: item };
-    else yield { where, error: 'not an object' };
+    if (!isFields(item)) yield { where, error: 'not an object' };
+    else {
+      const problem = jsonBoundsProblem(item);
+      yield problem === undefined ? { where, fields: item } : { where, error: problem };
+    }
   }
 }

@@ -209,6 +209,100 @@ describe('seed', () => {
     });
   });
 
+  describe('hostile files: bounded columns and fields, read no further than the bound', () => {
+    const row = (fields: Partial<Record<'name' | 'address', string>>) =>
+      `001085023456,${fields.name ?? 'Nguyễn Văn An'},1985-11-02,Nam,0912 345 678,"${fields.address ?? 'Số 12 Láng Hạ'}"`;
+    /** A byte that is not UTF-8: reported only if the reader gets that far. */
+    const SENTINEL = Buffer.from([0xff, 0x0a]);
+    const big = (name: string, ...parts: (string | Buffer)[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+      return path;
+    };
+
+    it('refuses a field over 500 characters on its line, and --skip-invalid loads the other rows', () => {
+      const path = file(
+        'long.csv',
+        [
+          HEADER,
+          GOOD_2,
+          row({ address: 'x'.repeat(501) }),
+          row({ address: 'x'.repeat(500) }).replace('001085023456', '001085023457'),
+          '',
+        ].join('\n'),
+      );
+      const strict = seed(path);
+      expect(strict.code).toBe(1);
+      expect(strict.stderr).toMatch(/^line 3: permanent_address longer than 500 characters$/m);
+      expect(strict.stderr.trim().split('\n')).toHaveLength(1);
+      expect(rows()).toEqual([]);
+      const lenient = seed(path, '--skip-invalid');
+      expect(lenient.stdout).toContain('inserted 2, updated 0, rejected 1');
+    });
+
+    it('refuses a 10 MB address after reading a bounded part of it: the bad byte after it is never reached', () => {
+      const path = big('huge.csv', `${HEADER}\n${GOOD_2}\n`, row({ address: 'Số 12 '.repeat(1_700_000) }), '\n', SENTINEL, `${GOOD_1}\n`);
+      const r = seed(path);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^line 3: permanent_address longer than 500 characters$/m);
+      expect(r.stderr).toMatch(/^warning: stopped reading at line 3: the rest of the file was not read$/m);
+      expect(r.stderr).not.toContain('UTF-8');
+      expect(rows()).toEqual([]);
+    });
+
+    it('names the first long column even when a later one reaches the record bound', () => {
+      const r = seed(file('two.csv', [HEADER, row({ name: 'a'.repeat(40_000), address: 'b'.repeat(60_000) }), ''].join('\n')));
+      expect(r.stderr).toMatch(/^line 2: full_name longer than 500 characters$/m);
+      expect(r.code).toBe(1);
+    });
+
+    it.each<[string, () => string, RegExp]>([
+      ['65 columns', () => file('c.csv', `${HEADER}${',extra'.repeat(59)}\n${GOOD_1}\n`), /^error: too many columns: 65 \(at most 64\)$/],
+      [
+        '100,000 columns',
+        () => file('c.csv', `${HEADER},${Array.from({ length: 100_000 - 6 }, (_, i) => `c${i}`).join(',')}\n${GOOD_1}\n`),
+        /^error: the header is longer than 96000 bytes/,
+      ],
+      [
+        'a 10 MB line, with a bad byte at its end that is never reached',
+        () => big('c.csv', `${HEADER},`, 'x'.repeat(10_000_000), SENTINEL, `${GOOD_1}\n`),
+        /^error: the header is longer than 96000 bytes/,
+      ],
+      [
+        'a column name over 500 characters',
+        () => file('c.csv', `${HEADER},${'n'.repeat(501)}\n${GOOD_1}\n`),
+        /^error: the name of column 7 is longer than 500 characters$/,
+      ],
+      ['a column given twice (in other case)', () => file('c.csv', `${HEADER},Phone\n${GOOD_1},x\n`), /^error: duplicate column phone$/],
+    ])('refuses, with one line and exit 2, a header with %s', (_name, path, message) => {
+      const r = seed(path());
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+
+    it('bounds JSON records the same way', () => {
+      const person = {
+        id_number: '001085023456',
+        full_name: 'Nguyễn Văn An',
+        date_of_birth: '1985-11-02',
+        sex: 'male',
+        phone: '+84912345678',
+      };
+      const wide = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`extra_${i}`, '']));
+      const items = [
+        { ...person, permanent_address: 'x'.repeat(10_000_000) },
+        { ...person, id_number: '001085023457', ...wide },
+        { ...person, id_number: '001085023458', hometown: 'y'.repeat(500) },
+      ];
+      const r = seed(file('c.json', JSON.stringify(items)), '--skip-invalid');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^item 1: permanent_address longer than 500 characters$/m);
+      expect(r.stderr).toMatch(/^item 2: more than 64 fields$/m);
+      expect(rows()).toHaveLength(1);
+    });
+  });
+
   const usage: [string, () => string[], RegExp][] = [
     ['no file', () => [], /no file given/],
     ['a missing file', () => [join(dir, 'nope.csv')], /cannot read/],
