@@ -3,6 +3,7 @@
  * metrics endpoints, and the central error handler.
  */
 import express, { type Express } from 'express';
+import { bearerCheck } from './bearer.js';
 import { errorHandler, errorMessage } from './errors.js';
 import { createHasher, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -75,8 +76,9 @@ export function createApp(deps: AppDeps): Express {
     }
   });
 
+  const metricsAuthorized = deps.metricsToken ? bearerCheck(deps.metricsToken) : () => true;
   app.get('/metrics', async (req, res) => {
-    if (deps.metricsToken && req.header('authorization') !== `Bearer ${deps.metricsToken}`) {
+    if (!metricsAuthorized(req.header('authorization'))) {
       res.status(401).set('WWW-Authenticate', 'Bearer').type('text/plain').send('Unauthorized');
       return;
     }
