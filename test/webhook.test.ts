@@ -121,6 +121,21 @@ describe('only the sender’s own data', () => {
     expect(replies.size).toBe(1);
   });
 
+  it('refuses an unknown ID next to the sender’s own, or after every record, like any other', async () => {
+    const t = await startTestServer([OWNER]);
+    try {
+      const refusal = (await t.sms('+84912345678', 'TT 001099099999')).text;
+      for (const id of ['001099054320', '001099054322', '099999999999']) {
+        const res = await t.sms('+84912345678', `TT ${id}`);
+        expect(res.text).toBe(refusal);
+        expectNoData(res.text);
+      }
+      expect((await t.store.auditTrail('001099054320')).map((e) => e.outcome)).toEqual(['refused']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('serves each of two citizens sharing one phone their own record only', async () => {
     const parent = await s.sms('+84912345678', 'TT 001099054321');
     const child = await s.sms('+84912345678', 'TT 001212000777');

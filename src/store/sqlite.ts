@@ -136,6 +136,7 @@ export class SqliteStore implements Store {
     const p = (sql: string) => db.prepare(sql);
     this.stmt = {
       findCitizen: p(`SELECT * FROM citizens WHERE id_number = ?`),
+      citizenAtOrAfter: p(`SELECT * FROM citizens WHERE id_number >= ? ORDER BY id_number LIMIT 1`),
       upsertCitizen: p(UPSERT_CITIZEN),
       countCitizens: p(`SELECT count(*) AS n FROM citizens`).pluck(),
       countAudit: p(`SELECT count(*) AS n FROM audit_log`).pluck(),
@@ -174,6 +175,18 @@ export class SqliteStore implements Store {
     return row ? toCitizen(row) : undefined;
   }
 
+  /**
+   * The record an admission asks about. Reads and maps the row at or after `idNumber` whether or
+   * not it is that record, so that an ID that does not exist costs the same work as one that exists
+   * but is not the sender's (one b-tree descent, one row read and mapped), rather than about 10 µs
+   * less. Only an ID after the last record reads no row.
+   */
+  private target(idNumber: string): Citizen | undefined {
+    const row = this.stmt.citizenAtOrAfter.get(idNumber) as CitizenRow | undefined;
+    const citizen = row ? toCitizen(row) : undefined;
+    return citizen?.idNumber === idNumber ? citizen : undefined;
+  }
+
   async beginSeed({ atomic }: { atomic: boolean }): Promise<SeedSession> {
     return beginSeed(this.db, this.stmt.upsertCitizen, this.stmt.countCitizens, atomic);
   }
@@ -181,7 +194,7 @@ export class SqliteStore implements Store {
   admit(a: Admission, decide: Decide): Promise<Admitted> {
     return this.writer.run((): Admitted | JobFailure => {
       const sender = a.tracked ? this.readSender(a.sender) : EMPTY_SENDER;
-      const citizen = a.targetId === null ? undefined : this.citizen(a.targetId);
+      const citizen = a.targetId === null ? undefined : this.target(a.targetId);
       const history = a.history && a.targetId !== null ? this.history(a.targetId, citizen?.phone ?? '', a.history) : undefined;
       let verdict;
       try {
