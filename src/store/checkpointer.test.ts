@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { auditEntry } from '../../test/helpers/citizens.js';
+import { auditEntry } from '../testing/citizens.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { startCheckpointer, type CheckpointResult } from './checkpointer.js';
 import { openSqliteStore } from './sqlite.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { auditEntry, citizen } from '../../test/helpers/citizens.js';
+import { auditEntry, citizen } from '../testing/citizens.js';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { openSqliteStore, type SqliteStore } from './sqlite.js';

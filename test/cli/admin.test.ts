@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { AuditEntry } from '../../src/audit/types.js';
-import { auditEntry, citizen } from '../helpers/citizens.js';
+import { auditEntry, citizen } from '../../src/testing/citizens.js';
 import { runTool } from '../helpers/cli.js';
 
 const DAY = 86_400_000;
