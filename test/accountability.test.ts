@@ -1,7 +1,7 @@
 // Accountability through the real webhook: one audit row per message, LS, the hourly limit, the
 // lockout (both surviving a restart), redelivered MessageSids, and logs free of personal data.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { citizen } from './helpers/citizens.js';
+import { citizen } from '../src/testing/citizens.js';
 import { startTestServer, T0, type TestServer } from './helpers/server.js';
 
 const OWNER = citizen(); // 001099054321, +84912345678
