@@ -16,7 +16,8 @@ const optionalText = z
   .optional()
   .transform((s) => (s ? s : undefined));
 
-const schema = z.object({
+/** The environment variables, each checked and given its default. */
+const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
@@ -58,33 +59,59 @@ const schema = z.object({
   METRICS_TOKEN: optionalText,
 });
 
-/** The checked settings. `demo` is true when a local demo runs without real Twilio credentials. */
-export interface Config {
-  env: 'development' | 'production' | 'test';
-  demo: boolean;
-  port: number;
-  host: string;
-  databasePath: string;
-  /** Accepted signing tokens: the current one first, then the previous one during a rotation. */
-  authTokens: { current: string; previous?: string };
-  /** The Twilio account (`AC…`, lower case) whose requests alone are accepted, when configured. */
-  accountSid: string | undefined;
-  /** Base URL Twilio calls, without a trailing slash; `undefined` only in demo mode until the port is known. */
-  publicBaseUrl: string | undefined;
-  smsEncoding: 'gsm7' | 'unicode';
-  logLevel: string;
-  logHashKey: string | undefined;
-  allowedCountryCodes: string[];
-  rateLimitPerHour: number;
-  /** Replies of any kind per number and rolling hour. */
-  replyLimitPerHour: number;
-  /** How long reply bodies are kept for redeliveries of their MessageSid. */
-  replyRetentionMs: number;
-  lockoutFailures: number;
-  lockoutMs: number;
-  shutdownGraceMs: number;
-  metricsToken: string | undefined;
-}
+/**
+ * The environment in the shape the service uses. `demo` is true when a local demo runs without
+ * real Twilio credentials. `forTool`: command-line tools (seed, admin) need no Twilio credentials.
+ */
+const configSchema = (forTool: boolean) =>
+  envSchema.transform((e, ctx) => {
+    const production = e.NODE_ENV === 'production';
+    const demo = !production && !e.TWILIO_AUTH_TOKEN;
+    if (!demo && !forTool) {
+      const missing = [!e.TWILIO_AUTH_TOKEN && 'TWILIO_AUTH_TOKEN', !e.PUBLIC_BASE_URL && 'PUBLIC_BASE_URL'].filter(Boolean);
+      if (missing.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          input: e,
+          path: [],
+          message: `Missing setting ${missing.join(' and ')}: required outside demo mode (see .env.example)`,
+        });
+        return z.NEVER;
+      }
+    }
+    return {
+      env: e.NODE_ENV,
+      demo,
+      port: e.PORT,
+      host: e.HOST,
+      databasePath: e.DATABASE_PATH,
+      /** Accepted signing tokens: the current one first, then the previous one during a rotation. */
+      authTokens: { current: e.TWILIO_AUTH_TOKEN ?? DEMO_AUTH_TOKEN, previous: e.TWILIO_AUTH_TOKEN_PREVIOUS },
+      /** The Twilio account (`AC…`, lower case) whose requests alone are accepted, when configured. */
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      /** Base URL Twilio calls, without a trailing slash; `undefined` only in demo mode until the port is known. */
+      publicBaseUrl: e.PUBLIC_BASE_URL,
+      smsEncoding: e.SMS_ENCODING,
+      logLevel: e.LOG_LEVEL,
+      logHashKey: e.LOG_HASH_KEY,
+      allowedCountryCodes: e.ALLOWED_COUNTRY_CODES,
+      rateLimitPerHour: e.RATE_LIMIT_PER_HOUR,
+      /** Replies of any kind per number and rolling hour. */
+      replyLimitPerHour: e.REPLY_LIMIT_PER_HOUR,
+      /** How long reply bodies are kept for redeliveries of their MessageSid. */
+      replyRetentionMs: e.REPLY_RETENTION_MINUTES * 60_000,
+      lockoutFailures: e.LOCKOUT_FAILURES,
+      lockoutMs: e.LOCKOUT_HOURS * 3_600_000,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      metricsToken: e.METRICS_TOKEN,
+    };
+  });
+
+const SERVICE_CONFIG = configSchema(false);
+const TOOL_CONFIG = configSchema(true);
+
+/** The checked settings, as {@link loadConfig} returns them. */
+export type Config = z.output<typeof SERVICE_CONFIG>;
 
 /** Raised for a bad environment; its message is one line meant for the operator. */
 export class ConfigError extends Error {
@@ -96,42 +123,13 @@ export class ConfigError extends Error {
  * `forTool`: command-line tools (seed, admin) need no Twilio credentials.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, { forTool = false } = {}): Config {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const name = issue?.path.join('.') ?? 'environment';
-    throw new ConfigError(`Invalid setting ${name}: ${issue?.message ?? 'bad value'}`);
-  }
-  const e = parsed.data;
-  const production = e.NODE_ENV === 'production';
-  const demo = !production && !e.TWILIO_AUTH_TOKEN;
-  if (!demo && !forTool) {
-    const missing = [!e.TWILIO_AUTH_TOKEN && 'TWILIO_AUTH_TOKEN', !e.PUBLIC_BASE_URL && 'PUBLIC_BASE_URL'].filter(Boolean);
-    if (missing.length > 0) {
-      throw new ConfigError(`Missing setting ${missing.join(' and ')}: required outside demo mode (see .env.example)`);
-    }
-  }
-  return {
-    env: e.NODE_ENV,
-    demo,
-    port: e.PORT,
-    host: e.HOST,
-    databasePath: e.DATABASE_PATH,
-    authTokens: { current: e.TWILIO_AUTH_TOKEN ?? DEMO_AUTH_TOKEN, previous: e.TWILIO_AUTH_TOKEN_PREVIOUS },
-    accountSid: e.TWILIO_ACCOUNT_SID,
-    publicBaseUrl: e.PUBLIC_BASE_URL,
-    smsEncoding: e.SMS_ENCODING,
-    logLevel: e.LOG_LEVEL,
-    logHashKey: e.LOG_HASH_KEY,
-    allowedCountryCodes: e.ALLOWED_COUNTRY_CODES,
-    rateLimitPerHour: e.RATE_LIMIT_PER_HOUR,
-    replyLimitPerHour: e.REPLY_LIMIT_PER_HOUR,
-    replyRetentionMs: e.REPLY_RETENTION_MINUTES * 60_000,
-    lockoutFailures: e.LOCKOUT_FAILURES,
-    lockoutMs: e.LOCKOUT_HOURS * 3_600_000,
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    metricsToken: e.METRICS_TOKEN,
-  };
+  const parsed = (forTool ? TOOL_CONFIG : SERVICE_CONFIG).safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  // The one custom issue is about the environment as a whole (missing credentials), not one variable.
+  if (issue?.code === 'custom') throw new ConfigError(issue.message);
+  const name = issue?.path.join('.') ?? 'environment';
+  throw new ConfigError(`Invalid setting ${name}: ${issue?.message ?? 'bad value'}`);
 }
 
 /** The per-sender limits the settings give. */

@@ -2,7 +2,7 @@
 // lockout (both surviving a restart), redelivered MessageSids, and logs free of personal data.
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { citizen } from './helpers/citizens.js';
+import { citizen } from '../src/testing/citizens.js';
 import { startTestServer, T0, type TestServer } from './helpers/server.js';
 import { testSid } from '../src/sms/signing.js';
 

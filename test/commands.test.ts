@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countSegments } from '../src/sms/gsm7.js';
 import { twimlMessageText } from '../src/sms/twiml.js';
-import { citizen } from './helpers/citizens.js';
+import { citizen } from '../src/testing/citizens.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const OWNER = citizen({

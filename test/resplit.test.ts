@@ -9,7 +9,7 @@
 // no change to the sender's state.
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { citizen } from './helpers/citizens.js';
+import { citizen } from '../src/testing/citizens.js';
 import { PUBLIC_BASE, TOKEN, startTestServer, type TestServer } from './helpers/server.js';
 import { parseForm } from '../src/sms/form.js';
 import { inboundParams, signForm, testSid } from '../src/sms/signing.js';

@@ -4,7 +4,7 @@
 import { request } from 'node:http';
 import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { citizen } from './helpers/citizens.js';
+import { citizen } from '../src/testing/citizens.js';
 import { PUBLIC_BASE, TOKEN, startTestServer, type SmsOptions, type TestServer } from './helpers/server.js';
 import { inboundParams, signForm, testSid } from '../src/sms/signing.js';
 

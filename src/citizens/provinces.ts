@@ -1,19 +1,12 @@
 /**
- * Province codes of the 12-digit ID number (Circular 07/2016/TT-BCA, Annex I), read once, at
- * module load, from `data/provinces.json`. The data folder is the project's (see `src/paths.ts`), so
- * the same code works from `src/citizens/` (tests) and from `dist/src/citizens/` (compiled).
+ * Province codes of the 12-digit ID number (Circular 07/2016/TT-BCA, Annex I), from
+ * `data/provinces.json`, imported as a JSON module: the compiler copies it into `dist/data/`, so
+ * the same import works from `src/citizens/` (tests) and from `dist/src/citizens/` (compiled).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { PROJECT_ROOT } from '../paths.js';
+import PROVINCES from '../../data/provinces.json' with { type: 'json' };
 
-/** Code -> NFC name, read once when the module loads. */
-const TABLE: ReadonlyMap<string, string> = new Map(
-  Object.entries(
-    z.record(z.string(), z.string()).parse(JSON.parse(readFileSync(join(PROJECT_ROOT, 'data', 'provinces.json'), 'utf8'))),
-  ).map(([code, name]) => [code, name.normalize('NFC')]),
-);
+/** Code -> NFC name. */
+const TABLE: ReadonlyMap<string, string> = new Map(Object.entries(PROVINCES).map(([code, name]) => [code, name.normalize('NFC')]));
 
 /** Every listed province code, ascending (`001` ... `096`; 63 codes). */
 export const PROVINCE_CODES: readonly string[] = Object.freeze([...TABLE.keys()].sort());

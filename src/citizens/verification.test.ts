@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Citizen } from './types.js';
 import { isOwnRecord } from './verification.js';
-import { citizen } from '../../test/helpers/citizens.js';
+import { citizen } from '../testing/citizens.js';
 
 /** A fictional citizen. */
 const CITIZEN: Citizen = citizen({ idNumber: '001190012345', phone: '+84912345678' });

@@ -11,8 +11,8 @@ import type { Citizen } from '../citizens/types.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { citizen as fictionalCitizen } from '../../test/helpers/citizens.js';
-import { recordEntry } from '../../test/helpers/audit.js';
+import { citizen as fictionalCitizen } from '../testing/citizens.js';
+import { recordEntry } from '../testing/audit.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Admission, Decide, Store, Verdict } from './types.js';
 

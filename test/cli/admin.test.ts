@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { EMPTY_SENDER } from '../../src/audit/senders.js';
 import type { AuditEntry } from '../../src/audit/types.js';
-import { recordEntry } from '../helpers/audit.js';
-import { auditEntry, citizen } from '../helpers/citizens.js';
+import { recordEntry } from '../../src/testing/audit.js';
+import { auditEntry, citizen } from '../../src/testing/citizens.js';
 import { runTool } from '../helpers/cli.js';
 
 const DAY = 86_400_000;

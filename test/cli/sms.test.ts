@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { citizen } from '../helpers/citizens.js';
+import { citizen } from '../../src/testing/citizens.js';
 import { PUBLIC_BASE, startTestServer, TOKEN, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { citizen } from '../helpers/citizens.js';
+import { citizen } from '../../src/testing/citizens.js';
 import { startTestServer, TOKEN as HELPER_TOKEN, type TestServer } from '../helpers/server.js';
 import {
   childEnv,

@@ -1,6 +1,6 @@
 // Audit rows written through the real store interface, for tests that need a history.
-import type { AuditEntry } from '../../src/audit/types.js';
-import type { Admitted, Store } from '../../src/store/types.js';
+import type { AuditEntry } from '../audit/types.js';
+import type { Admitted, Store } from '../store/types.js';
 
 /** Records one audit entry as it stands, through `Store.admit`, without sender state. */
 export function recordEntry(store: Store, entry: AuditEntry, twiml = '<Response/>'): Promise<Admitted> {

@@ -1,7 +1,11 @@
-// Fictional citizens for tests. None of these people exist.
-import type { Citizen } from '../../src/citizens/types.js';
-import type { AuditEntry } from '../../src/audit/types.js';
+/**
+ * Fixtures shared by the tests beside the code and those in test/: a fictional citizen and an
+ * audit row. None of these people exist. Only tests (and the benchmarks) may import src/testing/.
+ */
+import type { AuditEntry } from '../audit/types.js';
+import type { Citizen } from '../citizens/types.js';
 
+/** A valid record of a fictional citizen (born 14 May 1999, phone +84912345678), with overrides. */
 export function citizen(overrides: Partial<Citizen> = {}): Citizen {
   return {
     idNumber: '001099054321',
