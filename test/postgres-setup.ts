@@ -1,0 +1,23 @@
+// Starts ONE throwaway PostgreSQL server for the whole test run, unless TEST_DATABASE_URL names
+// one to use instead, and passes its URL to the tests (`inject('postgresUrl')`). If the server
+// cannot start, setup throws and the run fails: no PostgreSQL test is ever skipped silently.
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from './helpers/embeddedPostgres.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL server URL whose user may create and drop databases. */
+    postgresUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  const external = process.env.TEST_DATABASE_URL?.trim();
+  if (external) {
+    project.provide('postgresUrl', external);
+    return undefined;
+  }
+  const server = await startEmbeddedPostgres();
+  project.provide('postgresUrl', server.url);
+  return () => server.destroy();
+}
