@@ -16,11 +16,35 @@ const optionalText = z
   .optional()
   .transform((s) => (s ? s : undefined));
 
+/**
+ * A PostgreSQL connection URL. The messages never repeat the value: it may hold a password.
+ * `new URL` accepts what libpq-style clients accept for the scheme, credentials, host, port and
+ * database; query parameters (such as `sslmode`) pass through to the client.
+ */
+const databaseUrl = z.string().superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a URL such as postgres://user:password@host:5432/database' });
+    return;
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    ctx.addIssue({ code: 'custom', message: 'must start with postgres:// or postgresql://' });
+  } else if (!url.hostname && !url.searchParams.get('host')) {
+    ctx.addIssue({ code: 'custom', message: 'names no host (postgres://user:password@host:5432/database)' });
+  } else if (url.pathname.replace(/^\//, '') === '') {
+    ctx.addIssue({ code: 'custom', message: 'names no database (postgres://user:password@host:5432/database)' });
+  }
+});
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_PATH: z.string().min(1).default('data/citizens.db'),
+  DATABASE_URL: optionalText.pipe(databaseUrl.optional()),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_AUTH_TOKEN_PREVIOUS: optionalText,
   PUBLIC_BASE_URL: optionalText.pipe(
@@ -57,7 +81,12 @@ export interface Config {
   demo: boolean;
   port: number;
   host: string;
+  /** The SQLite file, used when {@link databaseUrl} is not set. */
   databasePath: string;
+  /** A PostgreSQL URL (`DATABASE_URL`): selects the PostgreSQL store, and wins over {@link databasePath}. */
+  databaseUrl: string | undefined;
+  /** Connections per process in the PostgreSQL pool. */
+  databasePoolSize: number;
   /** Accepted signing tokens: the current one first, then the previous one during a rotation. */
   authTokens: { current: string; previous?: string };
   /** Base URL Twilio calls, without a trailing slash; `undefined` only in demo mode until the port is known. */
@@ -108,6 +137,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { forTool = fal
     port: e.PORT,
     host: e.HOST,
     databasePath: e.DATABASE_PATH,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     authTokens: { current: e.TWILIO_AUTH_TOKEN ?? DEMO_AUTH_TOKEN, previous: e.TWILIO_AUTH_TOKEN_PREVIOUS },
     publicBaseUrl: e.PUBLIC_BASE_URL,
     smsEncoding: e.SMS_ENCODING,
