@@ -29,7 +29,7 @@ import type { ClientBase, PoolClient, QueryConfig, QueryResult, QueryResultRow }
 import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } from '../audit/senders.js';
 import type { AccessEntry, AuditCommand, AuditEntry, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
-import { errorMessage } from '../errors.js';
+import { errorCode, errorMessage } from '../errors.js';
 import { CITIZEN_COLUMNS, toCitizen, type CitizenRow } from './citizenRows.js';
 import { beginPostgresSeed } from './postgresCitizens.js';
 import { isUnavailable, redact } from './postgresErrors.js';
@@ -377,7 +377,7 @@ export class PostgresStore implements Store {
         a.history && a.targetId !== null
           ? query<HistoryRow>(client, 'history', SQL.history, [a.targetId, a.history.limit, a.history.since])
           : undefined;
-      const [, locked, citizenResult, historyResult] = await Promise.all([begun, lock, citizenRead, historyRead]);
+      const [, locked, citizenResult, historyResult] = await flight([begun, lock, citizenRead, historyRead] as const);
       const citizenRow = citizenResult?.rows[0];
       const citizen = citizenRow ? toCitizen(citizenRow) : undefined;
       const history = citizen && historyResult ? toHistory(historyResult.rows, citizen.phone) : undefined;
@@ -396,10 +396,10 @@ export class PostgresStore implements Store {
       ];
       if (write.update && verdict.sender) values.push(encodeSenderState(verdict.sender.state), verdict.sender.expiresAt);
       const recordName = `record_${String(write.update)}_${write.deleteWhen}`;
-      const [recorded, commit] = await Promise.all([
+      const [recorded, commit] = await flight([
         query<{ id: number }>(client, recordName, recordStatement(write), values),
         client.query('COMMIT'),
-      ]);
+      ] as const);
       if (commit.command !== 'COMMIT') throw new Error(`admission not committed: ${commit.command}`);
       if (recorded.rows.length === 1) return { duplicate: false, verdict };
       return this.original(client, a);
@@ -433,10 +433,10 @@ export class PostgresStore implements Store {
    */
   private async lockSender(client: ClientBase, sender: string): Promise<{ state: SenderState; fresh: boolean }> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const [inserted, selected] = await Promise.all([
+      const [inserted, selected] = await flight([
         query(client, 'lockInsert', SQL.lockInsert, [sender]),
         query<{ state: string }>(client, 'lockSelect', SQL.lockSelect, [sender]),
-      ]);
+      ] as const);
       const row = selected.rows[0];
       if (row) return { state: decodeSenderState(row.state), fresh: inserted.rowCount === 1 };
     }
@@ -448,7 +448,7 @@ export class PostgresStore implements Store {
     update: (state: SenderState) => { state: SenderState; expiresAt: number | null } | undefined,
   ): Promise<boolean> {
     return this.transaction(async (client, begun) => {
-      const [, { state, fresh }] = await Promise.all([begun, this.lockSender(client, sender)]);
+      const [, { state, fresh }] = await flight([begun, this.lockSender(client, sender)] as const);
       const next = update(state);
       if (!next && !fresh) {
         await rollback(client);
@@ -583,7 +583,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  backup(): Promise<void> {
+  backup(_file: string, _expiry: { now: number; repliesBefore: number }): Promise<void> {
     return Promise.reject(
       new StoreUnsupportedError(
         'PostgreSQL is backed up with its own tools (pg_dump, base backups and point-in-time recovery): see docs/deploy.md',
@@ -594,6 +594,21 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (!this.pool.ended && !this.pool.ending) await this.pool.end();
   }
+}
+
+/** SQLSTATE of every statement after the first failure in a transaction. */
+const IN_FAILED_TRANSACTION = '25P02';
+
+/**
+ * Awaits the statements of one pipelined round trip, all of them: nothing more is sent before they
+ * have all settled. When some failed, throws the first failure that is not merely "the
+ * transaction is aborted" (which the statements behind a failure all report).
+ */
+async function flight<T extends readonly unknown[]>(steps: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(steps);
+  const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length > 0) throw failures.find((e) => errorCode(e) !== IN_FAILED_TRANSACTION) ?? failures[0];
+  return settled.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 /** Runs a named (prepared once per connection) statement. */
