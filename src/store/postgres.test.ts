@@ -97,6 +97,13 @@ describe('migrations', () => {
     );
   });
 
+  it('refuses a database whose commits are not durable (synchronous_commit = off)', async () => {
+    await db.sql(`ALTER DATABASE ${db.name} SET synchronous_commit = off`);
+    await expect(openPostgresStore(db.url)).rejects.toThrow(/^PostgreSQL [^\n]+ has synchronous_commit = off: [^\n]+$/);
+    await db.sql(`ALTER DATABASE ${db.name} SET synchronous_commit = on`);
+    await (await open()).ping();
+  });
+
   it('reports a missing trigger and a stale schema in its integrity check', async () => {
     const store = await open();
     await db.sql('DROP TRIGGER audit_log_no_delete ON audit_log');

@@ -221,6 +221,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     const client = await store.maintenanceClient();
     try {
       await migrate(client);
+      // "No reply before its audit row is durable" needs each COMMIT to wait for its WAL flush.
+      // The server's, database's or role's setting applies to every session the pool will open.
+      const setting = (await client.query<{ value: string }>(`SELECT current_setting('synchronous_commit') AS value`)).rows[0]?.value;
+      if (setting === 'off') {
+        throw new StoreOpenError(
+          `${description} has synchronous_commit = off: a reply could leave before its audit row is durable; set it to on`,
+        );
+      }
     } finally {
       await client.end().catch(() => undefined);
     }
