@@ -2,7 +2,7 @@
 // one to use instead, and passes its URL to the tests (`inject('postgresUrl')`). If the server
 // cannot start, setup throws and the run fails: no PostgreSQL test is ever skipped silently.
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from './helpers/embeddedPostgres.js';
+import { startEmbeddedPostgres } from '../src/testing/embeddedPostgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

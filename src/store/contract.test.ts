@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { citizen as fictionalCitizen } from '../../test/helpers/citizens.js';
 import { recordEntry } from '../../test/helpers/audit.js';
-import { createTestDatabase } from '../../test/helpers/postgres.js';
+import { createTestDatabase } from '../testing/postgres.js';
 import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Admission, Decide, Store, Verdict } from './types.js';

@@ -5,10 +5,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordEntry } from '../../test/helpers/audit.js';
 import { auditEntry, citizen } from '../../test/helpers/citizens.js';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../../test/helpers/embeddedPostgres.js';
-import { createTestDatabase, databaseUrl, type TestDatabase } from '../../test/helpers/postgres.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../testing/embeddedPostgres.js';
+import { createTestDatabase, databaseUrl, type TestDatabase } from '../testing/postgres.js';
 import type { Citizen } from '../citizens/types.js';
-import { seedRows } from '../seeding/seed.js';
 import { openPostgresStore, type PostgresStore } from './postgres.js';
 import { SCHEMA_VERSION } from './postgresMigrations.js';
 import { StoreOpenError, StoreUnavailableError, StoreUnsupportedError, type Admission, type Decide, type Store } from './types.js';
@@ -282,21 +281,19 @@ describe('seeding with COPY', () => {
     expect((await store.counts()).citizens).toBe(25);
   });
 
-  it('validates and loads through seedRows in strict mode, as the seed command does', async () => {
+  it('COPYs text with tabs, newlines, backslashes and a literal \\N as it is, in both modes', async () => {
     const store = await open();
-    const rows = people(3).map((c, i) => ({
-      where: `line ${i + 2}`,
-      fields: {
-        id_number: c.idNumber,
-        full_name: `Tab\there, back\\slash, new\nline, \\N`,
-        date_of_birth: c.dateOfBirth,
-        sex: 'Nam',
-        phone: '0912345678',
-      },
-    }));
-    const summary = await seedRows(store, rows, { skipInvalid: false, today: '2026-11-27', batchSize: 2 });
-    expect(summary).toEqual({ inserted: 3, updated: 0, rejected: 0, written: true });
-    expect((await store.findCitizen('001099000001'))?.fullName).toBe('Tab\there, back\\slash, new\nline, \\N');
+    const odd = 'Tab\there, back\\slash, new\nline, CR\r, \\N';
+    for (const atomic of [true, false]) {
+      const s = await store.beginSeed({ atomic });
+      await s.write([
+        citizen({ idNumber: atomic ? '001099000001' : '001099000002', fullName: odd, permanentAddress: '\\N', religion: null }),
+      ]);
+      await s.commit();
+    }
+    for (const id of ['001099000001', '001099000002']) {
+      expect(await store.findCitizen(id)).toMatchObject({ fullName: odd, permanentAddress: '\\N', religion: null });
+    }
   });
 });
 

@@ -8,11 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EMPTY_SENDER } from '../../src/audit/senders.js';
 import type { AuditEntry } from '../../src/audit/types.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
-import { freePort } from '../helpers/embeddedPostgres.js';
+import { freePort } from '../../src/testing/embeddedPostgres.js';
 import { recordEntry } from '../helpers/audit.js';
 import { auditEntry, citizen } from '../helpers/citizens.js';
 import { runTool } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../../src/testing/postgres.js';
 
 const HEADER = 'id_number,full_name,date_of_birth,sex,phone,permanent_address';
 const GOOD_1 = '001085023456,Nguyễn Văn An,1985-11-02,Nam,0912 345 678,"Số 12 Láng Hạ, Hà Nội"';

@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/embeddedPostgres.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { freePort } from '../../src/testing/embeddedPostgres.js';
+import { createTestDatabase, type TestDatabase } from '../../src/testing/postgres.js';
 import { childEnv, exitWithin, get, ROOT, serverEnv, startServer, tempDir, type Exit } from './proc.js';
 
 const tmp = tempDir('ops-pg-');
