@@ -2,6 +2,7 @@
 // that keep the audit log append-only, refusing a newer schema, timeouts, losing the server and
 // getting it back, seeding with COPY beside the webhook's transactions, and never showing the
 // password. What every store does is in contract.test.ts.
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordEntry } from '../../test/helpers/audit.js';
 import { auditEntry, citizen } from '../../test/helpers/citizens.js';
@@ -137,6 +138,79 @@ describe('the append-only audit log', () => {
       await session.end();
     }
     expect((await store.readAudit(0, 10)).map((e) => e.messageSid)).toEqual(['SMnew']);
+  });
+});
+
+/**
+ * A TCP proxy in front of the server that counts round trips: each time the client sends after the
+ * server has answered, a new one starts. What the client sends is held for 10 ms before it is
+ * passed on, so that the statements of one pipelined flight (written in one turn of the client's
+ * event loop, as separate writes) all arrive before the server can answer the first of them.
+ */
+async function roundTripCounter(target: string): Promise<{ url: string; turns: () => number; close: () => Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  let turns = 0;
+  let serverSpoke = true;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    let held: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => {
+      if (serverSpoke) turns++;
+      serverSpoke = false;
+      if (held.push(chunk) > 1) return;
+      setTimeout(() => {
+        upstream.write(Buffer.concat(held));
+        held = [];
+      }, 10);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      serverSpoke = true;
+      client.write(chunk);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const url = new URL(target);
+  url.host = `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  return {
+    url: url.toString(),
+    turns: () => turns,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('round trips', () => {
+  it('admits a message in two round trips (three for a redelivery), on a connection that is warm', async () => {
+    await (await open()).close(); // migrated without the proxy
+    const proxy = await roundTripCounter(db.url);
+    try {
+      const store = await open(proxy.url, { poolSize: 1 });
+      await seed(store, [citizen()]);
+      const count = async (work: () => Promise<unknown>) => {
+        const before = proxy.turns();
+        await work();
+        return proxy.turns() - before;
+      };
+      await store.admit(admission(), served); // opens the connection and prepares the statements
+      await store.admit(admission({ history: { limit: 5, since: 0 } }), served);
+      expect(await count(() => store.admit(admission(), served))).toBe(2);
+      expect(await count(() => store.admit(admission({ history: { limit: 5, since: 0 } }), served))).toBe(2);
+      expect(await count(() => store.admit(admission({ sender: 'client:x', tracked: false }), served))).toBe(2);
+      const again = admission();
+      await store.admit(again, served);
+      expect(await count(() => store.admit(again, served))).toBe(3);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
