@@ -3,13 +3,7 @@
 // cannot start, setup throws and the run fails: no PostgreSQL test is ever skipped silently.
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../src/testing/embeddedPostgres.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** A PostgreSQL server URL whose user may create and drop databases. */
-    postgresUrl: string;
-  }
-}
+import type {} from '../src/testing/postgres.js'; // declares the provided `postgresUrl`
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const external = process.env.TEST_DATABASE_URL?.trim();

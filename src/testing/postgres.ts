@@ -4,6 +4,13 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL server URL whose user may create and drop databases (test/postgres-setup.ts). */
+    postgresUrl: string;
+  }
+}
+
 /** A database of one test's own. */
 export interface TestDatabase {
   readonly name: string;
