@@ -322,6 +322,36 @@ describe('seeding with COPY', () => {
     expect((await store.findCitizen('001099054321'))?.fullName).toBe('Tên Mới');
   });
 
+  it('strict into an empty table (COPY straight into citizens): admits meanwhile, a second seed waits, counts stay exact', async () => {
+    const store = await open();
+    const first = await store.beginSeed({ atomic: true });
+    await first.write([citizen(), ...people(1000)]);
+    const { ms, result } = await timed(store.admit(admission(), served));
+    expect(result).toMatchObject({ status: 'fulfilled', value: { verdict: { outcome: 'refused' } } }); // not committed yet
+    expect(ms).toBeLessThan(1_000);
+    let secondStarted = false;
+    const second = store.beginSeed({ atomic: true }).then((session) => {
+      secondStarted = true;
+      return session;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(secondStarted).toBe(false); // waits for the first run's table lock
+    expect(await first.commit()).toEqual({ inserted: 1001, updated: 0 });
+    const next = await second;
+    await next.write([citizen({ fullName: 'Tên Mới' }), ...people(10, 5000)]);
+    expect(await next.commit()).toEqual({ inserted: 10, updated: 1 });
+    expect((await store.counts()).citizens).toBe(1011);
+  });
+
+  it('strict into an empty table: a rejected batch mid-way leaves nothing written', async () => {
+    const store = await open();
+    const s = await store.beginSeed({ atomic: true });
+    await s.write(people(500));
+    await expect(s.write([citizen({ idNumber: '079300000001', sex: 'X' as Citizen['sex'] })])).rejects.toThrow(/check constraint/);
+    await s.rollback();
+    expect((await store.counts()).citizens).toBe(0);
+  });
+
   it('strict: a failure in the middle leaves nothing written', async () => {
     const store = await open();
     await seed(store, [citizen()]);

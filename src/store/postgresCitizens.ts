@@ -1,7 +1,7 @@
 /**
- * Citizen rows in PostgreSQL: seeding runs. Every batch goes into a staging table with COPY (the
- * bulk path: one stream, no statement per row), then one `INSERT … SELECT … ON CONFLICT` moves it
- * into `citizens` in key order. A run has a connection of its own, outside the server's pool, and
+ * Citizen rows in PostgreSQL: seeding runs. Batches go into a staging table with COPY (the bulk
+ * path: one stream, no statement per row), then one `INSERT … SELECT … ON CONFLICT` moves them into
+ * `citizens` in key order; a strict run into an empty table COPYs straight into `citizens`. A run has a connection of its own, outside the server's pool, and
  * only ever writes `citizens`: a message's transaction reads a record without waiting for a seed
  * (MVCC), and a seed waits for nothing a message holds.
  */
@@ -23,6 +23,7 @@ const COLUMNS = CITIZEN_COLUMNS.join(', ');
 const CREATE_STAGING_ATOMIC = `CREATE TEMP TABLE seed_staging (LIKE citizens) ON COMMIT DROP`;
 const CREATE_STAGING_BATCH = `CREATE TEMP TABLE IF NOT EXISTS seed_staging (LIKE citizens) ON COMMIT DELETE ROWS`;
 const COPY_STAGING = `COPY seed_staging (${COLUMNS}) FROM STDIN`;
+const COPY_CITIZENS = `COPY citizens (${COLUMNS}) FROM STDIN`;
 
 /**
  * Moves the staged rows into `citizens` in key order and counts the rows inserted: a row that was
@@ -58,9 +59,14 @@ export function copyText(batch: readonly Citizen[]): string {
   return text;
 }
 
-async function copyBatch(client: Client, batch: readonly Citizen[]): Promise<void> {
+async function copyBatch(client: Client, batch: readonly Citizen[], copy = COPY_STAGING): Promise<void> {
   if (batch.length === 0) return;
-  await pipeline(Readable.from([copyText(batch)]), client.query(copyFrom(COPY_STAGING)));
+  await pipeline(Readable.from([copyText(batch)]), client.query(copyFrom(copy)));
+}
+
+async function isEmpty(client: Client): Promise<boolean> {
+  const result = await client.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM citizens) AS empty');
+  return result.rows[0]?.empty === true;
 }
 
 async function move(client: Client): Promise<number> {
@@ -113,23 +119,34 @@ export async function beginPostgresSeed(client: Client, atomic: boolean): Promis
 
   // All or nothing: one transaction from the first batch to the commit. Nothing is visible to
   // other sessions before it commits; the move takes row locks only on the rows it updates.
-  await client.query('BEGIN');
+  //
+  // Into an empty table (the first load) the batches are COPYed straight into `citizens`: each row
+  // is written once instead of twice, and there is nothing to update. SHARE ROW EXCLUSIVE keeps
+  // other writers of `citizens` (another seed) out until the commit, so the table stays empty but
+  // for this run and every row is an insert; readers (the webhook's SELECTs) are not blocked.
+  let direct = false;
   try {
-    await client.query(CREATE_STAGING_ATOMIC);
+    await client.query('BEGIN');
+    if (await isEmpty(client)) {
+      await client.query('LOCK TABLE citizens IN SHARE ROW EXCLUSIVE MODE');
+      direct = await isEmpty(client);
+    }
+    if (!direct) await client.query(CREATE_STAGING_ATOMIC);
   } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
     await end();
     throw err;
   }
   return {
     write: async (batch) => {
       checkOpen();
-      await copyBatch(client, batch);
+      await copyBatch(client, batch, direct ? COPY_CITIZENS : COPY_STAGING);
       written += batch.length;
     },
     commit: async () => {
       checkOpen();
       try {
-        inserted = await move(client);
+        inserted = direct ? written : await move(client);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
