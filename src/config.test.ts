@@ -30,7 +30,37 @@ describe('loadConfig', () => {
     expect(loadConfig({ ALLOWED_COUNTRY_CODES: '+84, 856' }).allowedCountryCodes).toEqual(['84', '856']);
   });
 
+  it('selects PostgreSQL with DATABASE_URL, which wins over DATABASE_PATH, and sizes its pool', () => {
+    expect(loadConfig({})).toMatchObject({ databaseUrl: undefined, databasePoolSize: 10 });
+    const url = 'postgresql://sms:s3cret@db.example.vn:5433/citizens?sslmode=require';
+    expect(loadConfig({ DATABASE_URL: ` ${url} `, DATABASE_PATH: 'x.db', DATABASE_POOL_SIZE: '25' })).toMatchObject({
+      databaseUrl: url,
+      databasePath: 'x.db',
+      databasePoolSize: 25,
+    });
+    expect(loadConfig({ DATABASE_URL: 'postgres://localhost/db' }).databaseUrl).toBe('postgres://localhost/db');
+    expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined();
+  });
+
+  it.each([
+    ['not a URL', 'sms:s3cret@db.example.vn/citizens'],
+    ['another scheme', 'mysql://sms:s3cret@db.example.vn/citizens'],
+    ['no database', 'postgres://sms:s3cret@db.example.vn:5432/'],
+    ['no host', 'postgres://sms:s3cret@:5432/citizens'],
+  ])('refuses a DATABASE_URL with %s in one line that names it and not its password', (_name, url) => {
+    let message = '';
+    try {
+      loadConfig({ DATABASE_URL: url });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^Invalid setting DATABASE_URL: [^\n]+$/);
+    expect(message).not.toContain('s3cret');
+  });
+
   const bad: [string, Record<string, string>, RegExp][] = [
+    ['a pool of no connections', { DATABASE_POOL_SIZE: '0' }, /DATABASE_POOL_SIZE/],
     ['production without credentials', { NODE_ENV: 'production' }, /TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL/],
     ['a token without a base URL', { TWILIO_AUTH_TOKEN: 'tok' }, /PUBLIC_BASE_URL/],
     ['a port that is not a number', { PORT: 'abc' }, /PORT/],

@@ -16,12 +16,36 @@ const optionalText = z
   .optional()
   .transform((s) => (s ? s : undefined));
 
+/**
+ * A PostgreSQL connection URL. The messages never repeat the value: it may hold a password.
+ * `new URL` accepts what libpq-style clients accept for the scheme, credentials, host, port and
+ * database; query parameters (such as `sslmode`) pass through to the client.
+ */
+const databaseUrl = z.string().superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a URL such as postgres://user:password@host:5432/database' });
+    return;
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    ctx.addIssue({ code: 'custom', message: 'must start with postgres:// or postgresql://' });
+  } else if (!url.hostname && !url.searchParams.get('host')) {
+    ctx.addIssue({ code: 'custom', message: 'names no host (postgres://user:password@host:5432/database)' });
+  } else if (url.pathname.replace(/^\//, '') === '') {
+    ctx.addIssue({ code: 'custom', message: 'names no database (postgres://user:password@host:5432/database)' });
+  }
+});
+
 /** The environment variables, each checked and given its default. */
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_PATH: z.string().min(1).default('data/citizens.db'),
+  DATABASE_URL: optionalText.pipe(databaseUrl.optional()),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_AUTH_TOKEN_PREVIOUS: optionalText,
   TWILIO_ACCOUNT_SID: optionalText.pipe(
@@ -85,6 +109,10 @@ const configSchema = (forTool: boolean) =>
       port: e.PORT,
       host: e.HOST,
       databasePath: e.DATABASE_PATH,
+      /** A PostgreSQL URL (`DATABASE_URL`): selects the PostgreSQL store, and wins over `databasePath`. */
+      databaseUrl: e.DATABASE_URL,
+      /** Connections per process in the PostgreSQL pool. */
+      databasePoolSize: e.DATABASE_POOL_SIZE,
       /** Accepted signing tokens: the current one first, then the previous one during a rotation. */
       authTokens: { current: e.TWILIO_AUTH_TOKEN ?? DEMO_AUTH_TOKEN, previous: e.TWILIO_AUTH_TOKEN_PREVIOUS },
       /** The Twilio account (`AC…`, lower case) whose requests alone are accepted, when configured. */
@@ -127,7 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { forTool = fal
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   // The one custom issue is about the environment as a whole (missing credentials), not one variable.
-  if (issue?.code === 'custom') throw new ConfigError(issue.message);
+  if (issue?.code === 'custom' && issue.path.length === 0) throw new ConfigError(issue.message);
   const name = issue?.path.join('.') ?? 'environment';
   throw new ConfigError(`Invalid setting ${name}: ${issue?.message ?? 'bad value'}`);
 }

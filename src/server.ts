@@ -13,19 +13,19 @@ import { SAMPLE_CSV } from './paths.js';
 import { seedRows } from './seeding/seed.js';
 import { readSeedFile } from './seeding/sources.js';
 import { startRetention } from './retention.js';
-import { openSqliteStore, type SqliteStore } from './store/sqlite.js';
-import { StoreOpenError } from './store/types.js';
+import { openStore } from './store/open.js';
+import { StoreOpenError, type Store } from './store/types.js';
 
-async function seedDemo(store: SqliteStore, logger: Logger): Promise<void> {
+async function seedDemo(store: Store, logger: Logger): Promise<void> {
   if ((await store.counts()).citizens > 0) return;
   const summary = await seedRows(store, readSeedFile(SAMPLE_CSV), { skipInvalid: true, today: isoToday(new Date()) });
   logger.info({ inserted: summary.inserted, rejected: summary.rejected }, 'demo: sample records seeded');
 }
 
-function printDemo(config: Config, url: string): void {
+function printDemo(store: Store, url: string): void {
   const lines = [
     '',
-    `Demo mode: fictional sample records in ${config.databasePath}, local auth token (set TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL for real use).`,
+    `Demo mode: fictional sample records in ${store.description}, local auth token (set TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL for real use).`,
     `Webhook: POST ${url}/sms   Health: ${url}/healthz   Metrics: ${url}/metrics`,
     'Try, in another terminal:',
     '  npm run sms -- --from 0912345678 "TT 001085023456"',
@@ -48,9 +48,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  let store: SqliteStore;
+  let store: Store;
   try {
-    store = openSqliteStore(config.databasePath, {
+    store = await openStore(config, {
       backgroundCheckpoint: {
         onError: (message) => {
           logger.error({ err: { message } }, 'WAL checkpoint failed');
@@ -101,8 +101,8 @@ async function main(): Promise<void> {
   if (address === null || typeof address === 'string') throw new Error(`not listening on a TCP port: ${String(address)}`);
   const { port } = address;
   if (!baseUrl) baseUrl = `http://localhost:${port}`;
-  logger.info({ port, demo: config.demo, encoding: config.smsEncoding }, 'listening');
-  if (config.demo) printDemo(config, `http://localhost:${port}`);
+  logger.info({ port, demo: config.demo, encoding: config.smsEncoding, store: store.description }, 'listening');
+  if (config.demo) printDemo(store, `http://localhost:${port}`);
 
   // Requests being answered, so that a shutdown can tell their clients to close the connection.
   const answering = new Set<ServerResponse>();

@@ -2,9 +2,12 @@
  * `npm run admin -- <command>`: officer and operator tools on the same database as the server.
  *   audit <id>                      one record's access history
  *   prune-audit --older-than 365d   retention: delete audit rows older than the cut-off
- *   backup <file>                   consistent online copy while the server runs
+ *   backup <file>                   consistent online copy while the server runs (SQLite)
  *   unlock <phone>                  lift a sender's lockout
  *   stats                           row counts
+ * Works on the configured store (DATABASE_URL, else DATABASE_PATH). Exit codes: 0 done, 1 a backup
+ * failed its integrity check, 2 usage, configuration or store errors (a store that cannot be
+ * opened; `backup` on PostgreSQL, which is backed up with its own tools), 3 anything else.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,13 +15,13 @@ import { isWellFormedIdNumber } from '../citizens/idNumber.js';
 import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
 import { isLocked, senderExpiresAt, unlocked } from '../audit/senders.js';
 import { loadConfig, senderLimits } from '../config.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/open.js';
 import { runCli, UsageError } from './run.js';
 
 const USAGE = `usage: npm run admin -- <command>
   audit <id_number>                 print one record's access history
   prune-audit --older-than <N>d     delete audit rows older than N days (retention)
-  backup <file>                     consistent copy of the live database
+  backup <file>                     consistent copy of the live database (SQLite)
   unlock <phone>                    lift a sender's lockout
   stats                             row counts`;
 
@@ -50,8 +53,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (extra.length > 0) throw new UsageError(`too many arguments\n${USAGE}`);
   const config = loadConfig(process.env, { forTool: true });
-  if (!existsSync(config.databasePath)) throw new UsageError(`no database at ${config.databasePath} (set DATABASE_PATH)`);
-  const store = openSqliteStore(config.databasePath);
+  const store = await openStore(config, { mustExist: true });
   try {
     switch (command) {
       case 'audit': {
@@ -81,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
         if (existsSync(arg)) throw new UsageError(`${arg} exists: choose a new file`);
         const now = Date.now();
         await store.backup(arg, { now, repliesBefore: now - config.replyRetentionMs });
-        const copy = openSqliteStore(arg, { readonly: true });
+        const copy = await openStore({ databasePath: arg, databaseUrl: undefined, databasePoolSize: 1 }, { readonly: true });
         const findings = await copy.checkIntegrity();
         const counts = await copy.counts();
         await copy.close();

@@ -1,7 +1,8 @@
 /**
  * `npm run seed -- <file.csv|file.json> [--skip-invalid]`: validates and loads citizen records.
  * `npm run seed -- --fake N [--out file.csv]`: loads (or writes) N deterministic fake records.
- * Exit codes: 0 all loaded, 1 rows rejected, 2 usage error.
+ * Exit codes: 0 all loaded, 1 rows rejected, 2 usage error (or a store that cannot be opened).
+ * Loads into the configured store: PostgreSQL when DATABASE_URL is set, else SQLite at DATABASE_PATH.
  */
 import { createWriteStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { loadConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { seedRows, type SeedSummary } from '../seeding/seed.js';
 import { readSeedFile, SeedFileError, seedFileKind, type SourceRow } from '../seeding/sources.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/open.js';
 import { runCli, UsageError } from './run.js';
 
 const USAGE = 'usage: npm run seed -- <file.csv|file.json> [--skip-invalid] | --fake N [--out file.csv]';
@@ -80,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     });
   }
 
-  const store = openSqliteStore(config.databasePath);
+  const store = await openStore(config);
   const tty = process.stderr.isTTY;
   const started = Date.now();
   try {

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { citizen as fictionalCitizen } from '../testing/citizens.js';
 import { recordEntry } from '../testing/audit.js';
+import { createTestDatabase } from '../testing/postgres.js';
+import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Admission, Decide, Store, Verdict } from './types.js';
 
@@ -387,4 +389,23 @@ storeContract('SQLite', () => {
       rmSync(dir, { recursive: true, force: true });
     },
   });
+});
+
+storeContract('PostgreSQL', async () => {
+  const database = await createTestDatabase();
+  const store = await openPostgresStore(database.url);
+  const opened: Store[] = [store];
+  return {
+    store,
+    // Another node: a store with its own pool on the same database.
+    twin: async () => {
+      const s = await openPostgresStore(database.url);
+      opened.push(s);
+      return s;
+    },
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      await database.drop();
+    },
+  };
 });

@@ -1,38 +1,14 @@
 /**
- * Citizen rows in SQLite: the column list, row mapping, and seeding runs (batch upserts, or an
+ * Citizen rows in SQLite: the upsert, and seeding runs (batch upserts, or an
  * all-or-nothing run through a staging table).
  */
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { Citizen } from '../citizens/types.js';
+import { CITIZEN_COLUMNS, citizenValues } from './citizenRows.js';
 import type { SeedSession } from './types.js';
 
-export const CITIZEN_COLUMNS = [
-  'id_number',
-  'full_name',
-  'date_of_birth',
-  'sex',
-  'phone',
-  'birth_registration_place',
-  'hometown',
-  'ethnicity',
-  'religion',
-  'nationality',
-  'permanent_address',
-  'temporary_address',
-  'current_address',
-  'card_issued_on',
-  'card_expires_on',
-] as const;
-
-/** A row of `citizens`: the schema makes the first five columns NOT NULL and `sex` 'M' or 'F'. */
-export type CitizenRow = Record<(typeof CITIZEN_COLUMNS)[number], string | null> & {
-  id_number: string;
-  full_name: string;
-  date_of_birth: string;
-  sex: Citizen['sex'];
-  phone: string;
-};
+export { CITIZEN_COLUMNS, toCitizen, type CitizenRow } from './citizenRows.js';
 
 export const UPSERT_CITIZEN = `INSERT INTO citizens (${CITIZEN_COLUMNS.join(', ')})
   VALUES (${CITIZEN_COLUMNS.map(() => '?').join(', ')})
@@ -54,46 +30,6 @@ const MOVE_STAGING = `INSERT INTO main.citizens (${CITIZEN_COLUMNS.join(', ')})
 const DROP_STAGING = 'DROP TABLE temp.seed_staging';
 
 const byIdNumber = (a: Citizen, b: Citizen) => (a.idNumber < b.idNumber ? -1 : a.idNumber > b.idNumber ? 1 : 0);
-
-export function toCitizen(r: CitizenRow): Citizen {
-  return {
-    idNumber: r.id_number,
-    fullName: r.full_name,
-    dateOfBirth: r.date_of_birth,
-    sex: r.sex,
-    phone: r.phone,
-    birthRegistrationPlace: r.birth_registration_place,
-    hometown: r.hometown,
-    ethnicity: r.ethnicity,
-    religion: r.religion,
-    nationality: r.nationality,
-    permanentAddress: r.permanent_address,
-    temporaryAddress: r.temporary_address,
-    currentAddress: r.current_address,
-    cardIssuedOn: r.card_issued_on,
-    cardExpiresOn: r.card_expires_on,
-  };
-}
-
-function citizenValues(c: Citizen): (string | null)[] {
-  return [
-    c.idNumber,
-    c.fullName,
-    c.dateOfBirth,
-    c.sex,
-    c.phone,
-    c.birthRegistrationPlace,
-    c.hometown,
-    c.ethnicity,
-    c.religion,
-    c.nationality,
-    c.permanentAddress,
-    c.temporaryAddress,
-    c.currentAddress,
-    c.cardIssuedOn,
-    c.cardExpiresOn,
-  ];
-}
 
 /** The number a `count(*)` statement (plucked) gives. */
 export function countOf(count: Statement): number {

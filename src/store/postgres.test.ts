@@ -1,0 +1,423 @@
+// What only the PostgreSQL store does: migrations that several nodes start at once, the triggers
+// that keep the audit log append-only, refusing a newer schema, timeouts, losing the server and
+// getting it back, seeding with COPY beside the webhook's transactions, and never showing the
+// password. What every store does is in contract.test.ts.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordEntry } from '../testing/audit.js';
+import { auditEntry, citizen } from '../testing/citizens.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../testing/embeddedPostgres.js';
+import { createTestDatabase, databaseUrl, type TestDatabase } from '../testing/postgres.js';
+import type { Citizen } from '../citizens/types.js';
+import { openPostgresStore, type PostgresStore } from './postgres.js';
+import { SCHEMA_VERSION } from './postgresMigrations.js';
+import { StoreOpenError, StoreUnavailableError, StoreUnsupportedError, type Admission, type Decide, type Store } from './types.js';
+
+const T0 = Date.UTC(2026, 10, 27, 3, 0, 0);
+const PHONE = '+84912345678';
+let sid = 0;
+const admission = (over: Partial<Admission> = {}): Admission => ({
+  at: T0,
+  messageSid: `SM${String(++sid).padStart(32, '0')}`,
+  sender: PHONE,
+  tracked: true,
+  targetId: '001099054321',
+  ...over,
+});
+const served: Decide = ({ citizen: c }) => ({
+  command: 'TT',
+  outcome: c ? 'served' : 'refused',
+  segments: 1,
+  twiml: c ? `<Response><Message>${c.fullName}</Message></Response>` : '<Response/>',
+  sender: {
+    state: { lookups: [T0], failures: [], replies: [T0], lockedUntil: null, optedOut: false, lang: 'vi' },
+    expiresAt: T0 + 3_600_000,
+  },
+});
+
+/** Settles with how long `promise` took, in ms, and what it gave. */
+async function timed<T>(promise: Promise<T>): Promise<{ ms: number; result: PromiseSettledResult<T> }> {
+  const start = performance.now();
+  const [result] = await Promise.allSettled([promise]);
+  return { ms: performance.now() - start, result };
+}
+
+/** The Error `promise` rejects with. */
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof Error) return err;
+  }
+  throw new Error('expected a rejection with an Error');
+}
+
+function rejection(result: PromiseSettledResult<unknown>): unknown {
+  if (result.status === 'fulfilled') throw new Error('expected a rejection');
+  return result.reason;
+}
+
+let db: TestDatabase;
+const opened: Store[] = [];
+async function open(url = db.url, options = {}): Promise<PostgresStore> {
+  const store = await openPostgresStore(url, options);
+  opened.push(store);
+  return store;
+}
+async function seed(store: Store, citizens: Citizen[]): Promise<void> {
+  const s = await store.beginSeed({ atomic: true });
+  await s.write(citizens);
+  await s.commit();
+}
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+});
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
+  await db.drop();
+});
+
+describe('migrations', () => {
+  it('applies the schema once when several nodes open an empty database at the same moment', async () => {
+    const stores = await Promise.all(Array.from({ length: 6 }, () => open()));
+    for (const s of stores) expect(await s.migrationsCurrent()).toBe(true);
+    const rows = await db.sql<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    expect(await stores[0]?.checkIntegrity()).toEqual([]);
+  });
+
+  it('refuses, in one line, a database whose schema is newer than the program', async () => {
+    await (await open()).close();
+    await db.sql(`INSERT INTO schema_migrations (version, applied_at) VALUES (${SCHEMA_VERSION + 1}, 0)`);
+    const attempt = openPostgresStore(db.url);
+    await expect(attempt).rejects.toThrow(StoreOpenError);
+    await expect(attempt).rejects.toThrow(
+      new RegExp(`^database schema version ${SCHEMA_VERSION + 1} is newer than this program's ${SCHEMA_VERSION}: upgrade the program$`),
+    );
+  });
+
+  it('refuses a database whose commits are not durable (synchronous_commit = off)', async () => {
+    await db.sql(`ALTER DATABASE ${db.name} SET synchronous_commit = off`);
+    await expect(openPostgresStore(db.url)).rejects.toThrow(/^PostgreSQL [^\n]+ has synchronous_commit = off: [^\n]+$/);
+    await db.sql(`ALTER DATABASE ${db.name} SET synchronous_commit = on`);
+    await (await open()).ping();
+  });
+
+  it('reports a missing trigger and a stale schema in its integrity check', async () => {
+    const store = await open();
+    await db.sql('DROP TRIGGER audit_log_no_delete ON audit_log');
+    await db.sql('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
+    expect(await store.checkIntegrity()).toEqual(['trigger audit_log_no_update disabled', 'trigger audit_log_no_delete missing']);
+    await db.sql(`DELETE FROM schema_migrations`);
+    expect(await store.migrationsCurrent()).toBe(false);
+  });
+});
+
+describe('the append-only audit log', () => {
+  it('refuses UPDATE, DELETE and TRUNCATE from any session, before and after a retention run', async () => {
+    const store = await open();
+    await recordEntry(store, auditEntry({ at: T0 - 400 * 86_400_000, messageSid: 'SMold' }));
+    await recordEntry(store, auditEntry({ at: T0, messageSid: 'SMnew' }));
+    const refused = async () => {
+      await expect(db.sql(`UPDATE audit_log SET outcome = 'refused'`)).rejects.toThrow(/append-only/);
+      await expect(db.sql(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
+      await expect(db.sql(`TRUNCATE audit_log`)).rejects.toThrow(/append-only/);
+    };
+    await refused();
+    expect(await store.pruneAudit(T0 - 365 * 86_400_000)).toMatchObject({ removed: 1 });
+    await refused();
+    // The retention setting lives only as long as its transaction, even in the same session.
+    const pg = (await import('pg')).default;
+    const session = new pg.Client({ connectionString: db.url });
+    await session.connect();
+    try {
+      await session.query(`BEGIN; SET LOCAL app.prune_audit = 'on'; COMMIT`);
+      await expect(session.query(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
+    } finally {
+      await session.end();
+    }
+    expect((await store.readAudit(0, 10)).map((e) => e.messageSid)).toEqual(['SMnew']);
+  });
+});
+
+/**
+ * A TCP proxy in front of the server that counts round trips: each time the client sends after the
+ * server has answered, a new one starts. What the client sends is held for 10 ms before it is
+ * passed on, so that the statements of one pipelined flight (written in one turn of the client's
+ * event loop, as separate writes) all arrive before the server can answer the first of them.
+ */
+async function roundTripCounter(target: string): Promise<{ url: string; turns: () => number; close: () => Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  let turns = 0;
+  let serverSpoke = true;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    let held: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => {
+      if (serverSpoke) turns++;
+      serverSpoke = false;
+      if (held.push(chunk) > 1) return;
+      setTimeout(() => {
+        upstream.write(Buffer.concat(held));
+        held = [];
+      }, 10);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      serverSpoke = true;
+      client.write(chunk);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const url = new URL(target);
+  url.host = `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  return {
+    url: url.toString(),
+    turns: () => turns,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('round trips', () => {
+  it('admits a message in two round trips (three for a redelivery), on a connection that is warm', async () => {
+    await (await open()).close(); // migrated without the proxy
+    const proxy = await roundTripCounter(db.url);
+    try {
+      const store = await open(proxy.url, { poolSize: 1 });
+      await seed(store, [citizen()]);
+      const count = async (work: () => Promise<unknown>) => {
+        const before = proxy.turns();
+        await work();
+        return proxy.turns() - before;
+      };
+      await store.admit(admission(), served); // opens the connection and prepares the statements
+      await store.admit(admission({ history: { limit: 5, since: 0 } }), served);
+      expect(await count(() => store.admit(admission(), served))).toBe(2);
+      expect(await count(() => store.admit(admission({ history: { limit: 5, since: 0 } }), served))).toBe(2);
+      expect(await count(() => store.admit(admission({ sender: 'client:x', tracked: false }), served))).toBe(2);
+      const again = admission();
+      await store.admit(again, served);
+      expect(await count(() => store.admit(again, served))).toBe(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('timeouts', () => {
+  it('gives up on a sender row held by a stuck session within the statement timeout', async () => {
+    const store = await open(db.url, { statementTimeoutMs: 300 });
+    await store.admit(admission(), served);
+    // Another session holds the sender's row and does nothing more.
+    const pg = (await import('pg')).default;
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT * FROM senders WHERE sender = $1 FOR UPDATE', [PHONE]);
+      const { ms, result } = await timed(store.admit(admission(), served));
+      expect(rejection(result)).toBeInstanceOf(StoreUnavailableError);
+      expect(ms).toBeLessThan(2_000);
+      await holder.query('ROLLBACK');
+    } finally {
+      await holder.end();
+    }
+    await expect(store.admit(admission(), served)).resolves.toMatchObject({ duplicate: false });
+  });
+});
+
+describe('connections lost', () => {
+  it('answers again on the same store after every session was terminated (a failover or restart)', async () => {
+    const store = await open();
+    await seed(store, [citizen()]);
+    await Promise.all(Array.from({ length: 5 }, () => store.admit(admission(), served)));
+    expect(await db.terminateSessions()).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const after = await Promise.all(Array.from({ length: 5 }, () => store.admit(admission(), served)));
+    expect(after.every((r) => !r.duplicate && r.verdict.outcome === 'served')).toBe(true);
+    expect((await store.counts()).auditLog).toBe(10);
+  });
+
+  describe('the server going away and coming back', () => {
+    let server: EmbeddedServer;
+    beforeAll(async () => {
+      server = await startEmbeddedPostgres();
+    });
+    afterAll(async () => {
+      await server.destroy();
+    });
+
+    it('rejects at once with StoreUnavailableError while it is down, and the same store works when it is back', async () => {
+      const own = await createTestDatabase(server.url);
+      const password = new URL(server.url).password;
+      try {
+        const store = await open(own.url);
+        await seed(store, [citizen()]);
+        await store.admit(admission(), served);
+        await server.stop();
+        const calls: (() => Promise<unknown>)[] = [
+          () => store.ping(),
+          () => store.admit(admission(), served),
+          () => store.migrationsCurrent(),
+          () => store.findCitizen('001099054321'),
+        ];
+        for (const call of calls) {
+          const { ms, result } = await timed(call());
+          const err = rejection(result);
+          expect(err).toBeInstanceOf(StoreUnavailableError);
+          expect((err as Error).message).not.toContain(password);
+          expect(ms).toBeLessThan(3_000);
+        }
+        await server.start();
+        await store.ping();
+        const again = await store.admit(admission(), served);
+        expect(again).toMatchObject({ duplicate: false, verdict: { outcome: 'served' } });
+        expect((await store.counts()).auditLog).toBe(2);
+      } finally {
+        await own.drop();
+      }
+    });
+
+    it('cannot open while the server is down: one line, no password', async () => {
+      await server.stop();
+      try {
+        const attempt = openPostgresStore(databaseUrl(server.url, 'postgres'));
+        await expect(attempt).rejects.toThrow(StoreOpenError);
+        const { message } = await failure(attempt);
+        expect(message).toMatch(/^cannot open the database PostgreSQL 127\.0\.0\.1:\d+\/postgres: [^\n]*ECONNREFUSED[^\n]*$/);
+        expect(message).not.toContain(new URL(server.url).password);
+      } finally {
+        await server.start();
+      }
+    });
+  });
+});
+
+describe('seeding with COPY', () => {
+  const people = (n: number, offset = 0): Citizen[] =>
+    Array.from({ length: n }, (_, i) => citizen({ idNumber: `0010990${String(offset + i).padStart(5, '0')}`, fullName: `Người Thử ${i}` }));
+
+  it('lets a message be admitted, reading the committed record, while a strict seed’s transaction is open', async () => {
+    const store = await open();
+    await seed(store, [citizen()]);
+    const s = await store.beginSeed({ atomic: true });
+    await s.write([citizen({ fullName: 'Tên Mới' }), ...people(2000)]);
+    const { ms, result } = await timed(store.admit(admission(), served));
+    expect(result).toMatchObject({
+      status: 'fulfilled',
+      value: { verdict: { twiml: '<Response><Message>Nguyễn Văn Thử</Message></Response>' } },
+    });
+    expect(ms).toBeLessThan(1_000);
+    expect(await s.commit()).toEqual({ inserted: 2000, updated: 1 });
+    expect((await store.findCitizen('001099054321'))?.fullName).toBe('Tên Mới');
+  });
+
+  it('strict into an empty table (COPY straight into citizens): admits meanwhile, a second seed waits, counts stay exact', async () => {
+    const store = await open();
+    const first = await store.beginSeed({ atomic: true });
+    await first.write([citizen(), ...people(1000)]);
+    const { ms, result } = await timed(store.admit(admission(), served));
+    expect(result).toMatchObject({ status: 'fulfilled', value: { verdict: { outcome: 'refused' } } }); // not committed yet
+    expect(ms).toBeLessThan(1_000);
+    let secondStarted = false;
+    const second = store.beginSeed({ atomic: true }).then((session) => {
+      secondStarted = true;
+      return session;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(secondStarted).toBe(false); // waits for the first run's table lock
+    expect(await first.commit()).toEqual({ inserted: 1001, updated: 0 });
+    const next = await second;
+    await next.write([citizen({ fullName: 'Tên Mới' }), ...people(10, 5000)]);
+    expect(await next.commit()).toEqual({ inserted: 10, updated: 1 });
+    expect((await store.counts()).citizens).toBe(1011);
+  });
+
+  it('strict into an empty table: a rejected batch mid-way leaves nothing written', async () => {
+    const store = await open();
+    const s = await store.beginSeed({ atomic: true });
+    await s.write(people(500));
+    await expect(s.write([citizen({ idNumber: '079300000001', sex: 'X' as Citizen['sex'] })])).rejects.toThrow(/check constraint/);
+    await s.rollback();
+    expect((await store.counts()).citizens).toBe(0);
+  });
+
+  it('strict: a failure in the middle leaves nothing written', async () => {
+    const store = await open();
+    await seed(store, [citizen()]);
+    const s = await store.beginSeed({ atomic: true });
+    await s.write(people(500));
+    await s.write([citizen({ idNumber: '079300000001', sex: 'X' as Citizen['sex'] })]);
+    await s.write(people(500, 500));
+    await expect(s.commit()).rejects.toThrow(/check constraint/);
+    expect((await store.counts()).citizens).toBe(1);
+  });
+
+  it('strict: a seed whose connection dies mid-way leaves nothing, and says the database is unavailable', async () => {
+    const store = await open();
+    const s = await store.beginSeed({ atomic: true });
+    await s.write(people(500));
+    await db.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY%'`);
+    await db.terminateSessions();
+    await expect(s.write(people(500, 500))).rejects.toThrow(StoreUnavailableError);
+    await s.rollback();
+    expect((await store.counts()).citizens).toBe(0);
+  });
+
+  it('per batch: the batches committed before a failure stay, with exact counts', async () => {
+    const store = await open();
+    await seed(store, people(10));
+    const s = await store.beginSeed({ atomic: false });
+    await s.write(people(20)); // 10 updated (same values: not rewritten), 10 new
+    await expect(s.write([citizen({ idNumber: '079300000001', sex: 'X' as Citizen['sex'] })])).rejects.toThrow(/check constraint/);
+    await s.write(people(5, 100));
+    expect(await s.commit()).toEqual({ inserted: 15, updated: 10 });
+    expect((await store.counts()).citizens).toBe(25);
+  });
+
+  it('COPYs text with tabs, newlines, backslashes and a literal \\N as it is, in both modes', async () => {
+    const store = await open();
+    const odd = 'Tab\there, back\\slash, new\nline, CR\r, \\N';
+    for (const atomic of [true, false]) {
+      const s = await store.beginSeed({ atomic });
+      await s.write([
+        citizen({ idNumber: atomic ? '001099000001' : '001099000002', fullName: odd, permanentAddress: '\\N', religion: null }),
+      ]);
+      await s.commit();
+    }
+    for (const id of ['001099000001', '001099000002']) {
+      expect(await store.findCitizen(id)).toMatchObject({ fullName: odd, permanentAddress: '\\N', religion: null });
+    }
+  });
+});
+
+describe('what it shows', () => {
+  it('names the host, port and database, never the user or password, and refuses backups in one line', async () => {
+    const store = await open();
+    const { port, password, username } = new URL(db.url);
+    expect(store.description).toBe(`PostgreSQL 127.0.0.1:${port}/${db.name}`);
+    expect(store.description).not.toContain(password);
+    expect(store.description).not.toContain(username);
+    const backup = store.backup('/tmp/never-written.db', { now: T0, repliesBefore: T0 });
+    await expect(backup).rejects.toThrow(StoreUnsupportedError);
+    await expect(backup).rejects.toThrow(/^PostgreSQL is backed up with its own tools \(pg_dump, [^\n]+docs\/deploy\.md$/);
+  });
+
+  it('fails to open with a wrong password without repeating it', async () => {
+    const url = new URL(db.url);
+    url.password = 'wrong-Secret-4242';
+    const { message } = await failure(openPostgresStore(url.toString()));
+    expect(message).toMatch(/^cannot open the database PostgreSQL [^\n]+password authentication failed[^\n]*$/);
+    expect(message).not.toContain('wrong-Secret-4242');
+  });
+});

