@@ -128,9 +128,14 @@ describe('only the sender’s own data', () => {
 });
 
 describe('HTTP edges', () => {
-  it('answers GET /sms with 405 and no data', async () => {
-    const res = await fetch(`${s.url}/sms`);
+  it('answers GET /sms with 405 and no data, and records nothing, even for a lookup in the query', async () => {
+    const before = await auditCount();
+    const query = new URLSearchParams(inboundParams('+84912345678', 'TT 001099054321')).toString();
+    const res = await fetch(`${s.url}/sms?${query}`);
     expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(await res.text()).toBe('Method not allowed');
+    expect(await auditCount()).toBe(before);
   });
 
   it('refuses a JSON body with 415', async () => {
