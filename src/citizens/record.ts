@@ -30,6 +30,13 @@ export const OPTIONAL_FIELDS = [
   'card_expires_on',
 ] as const;
 
+/**
+ * Every field of a citizen record, in the order of the seed file format: the names of the CSV
+ * columns and JSON keys (snake_case). The store names its columns after them.
+ */
+export const RECORD_FIELDS = [...REQUIRED_FIELDS, ...OPTIONAL_FIELDS] as const;
+export type RecordField = (typeof RECORD_FIELDS)[number];
+
 /** Earliest accepted date of birth. */
 export const MIN_DATE_OF_BIRTH = '1900-01-01';
 /** Longest accepted full name, in Unicode code points after NFC. */

@@ -4,29 +4,15 @@
  */
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
+import { RECORD_FIELDS, type RecordField } from '../citizens/record.js';
 import type { Citizen } from '../citizens/types.js';
 import type { SeedSession } from './types.js';
 
-export const CITIZEN_COLUMNS = [
-  'id_number',
-  'full_name',
-  'date_of_birth',
-  'sex',
-  'phone',
-  'birth_registration_place',
-  'hometown',
-  'ethnicity',
-  'religion',
-  'nationality',
-  'permanent_address',
-  'temporary_address',
-  'current_address',
-  'card_issued_on',
-  'card_expires_on',
-] as const;
+/** One column per record field, named as the field. */
+const CITIZEN_COLUMNS = RECORD_FIELDS;
 
 /** A row of `citizens`: the schema makes the first five columns NOT NULL and `sex` 'M' or 'F'. */
-export type CitizenRow = Record<(typeof CITIZEN_COLUMNS)[number], string | null> & {
+export type CitizenRow = Record<RecordField, string | null> & {
   id_number: string;
   full_name: string;
   date_of_birth: string;
@@ -75,6 +61,7 @@ export function toCitizen(r: CitizenRow): Citizen {
   };
 }
 
+/** A citizen's values, in the order of CITIZEN_COLUMNS. */
 function citizenValues(c: Citizen): (string | null)[] {
   return [
     c.idNumber,
