@@ -11,13 +11,12 @@ import type { AuditCommand, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { REPLY_CACHE_MS, type Store } from '../store/types.js';
 import { parseMessage } from './parser.js';
-import { renderReply } from './render.js';
+import { MAX_HISTORY_ENTRIES, renderReply } from './render.js';
 import { twimlEmpty, twimlMessage } from './twiml.js';
 import type { Lang, ParsedMessage, Reply, SmsEncoding } from './types.js';
 
 const HOUR_MS = 3_600_000;
 const HISTORY_DAYS_MS = 30 * 24 * HOUR_MS;
-const HISTORY_ENTRIES = 5;
 const MAX_SENDER_CHARS = 64;
 
 /** An inbound message as Twilio describes it. */
@@ -87,7 +86,7 @@ export function createMessageService(store: Store, clock: () => number, policy: 
         return { kind: 'card', status: cardStatus(citizen, isoToday(new Date(now))) };
       case 'LS': {
         const history = await store.accessHistory(citizen.idNumber, citizen.phone, {
-          limit: HISTORY_ENTRIES,
+          limit: MAX_HISTORY_ENTRIES,
           since: now - HISTORY_DAYS_MS,
         });
         return { kind: 'history', entries: history.entries, total30Days: history.total };
