@@ -42,6 +42,12 @@ import { normalizeVietnameseMobile } from '../src/citizens/phone.js';
 import { errorMessage } from '../src/errors.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
 import { inboundParams, signForm } from '../src/sms/signing.js';
+import {
+  childEnv,
+  startServer as startServerProcess,
+  stopServer as stopServerProcess,
+  type ServerProcess,
+} from '../src/testing/processes.js';
 import { BARE_TWIML } from './bare-twiml.js';
 import { selfTimeByArea, topSelfTime } from './cpu-profile.js';
 import { SERVER_NODE_FLAGS } from './server-flags.js';
@@ -159,16 +165,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** The environment of a child: only what node needs, plus `extra` (nothing inherited by accident). */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SQLITE_TMPDIR']) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
 interface Finished {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -229,62 +225,28 @@ function procStatusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefine
   }
 }
 
-interface Server {
+/** A server under load: its process, and the highest VmRSS seen by polling (a fallback where /proc has no VmHWM). */
+interface Server extends ServerProcess {
   name: string;
-  child: ChildProcess;
-  pid: number;
-  port: number;
-  logFile: string;
-  errFile: string;
-  /** Highest VmRSS seen by polling (a fallback where /proc has no VmHWM). */
   polledPeakKiB: number;
   poller: NodeJS.Timeout | undefined;
 }
 
 /** Starts a server script and waits for its `listening` log line (which gives the port). */
-async function startServer(dir: string, name: string, nodeArgs: string[], script: string, env: NodeJS.ProcessEnv): Promise<Server> {
-  const logFile = join(dir, `${name}.log`);
-  const errFile = join(dir, `${name}.stderr`);
-  const out = openSync(logFile, 'w');
-  const err = openSync(errFile, 'w');
-  const child = spawn(process.execPath, [...nodeArgs, script], { env, stdio: ['ignore', out, err] });
-  closeSync(out);
-  closeSync(err);
-  children.add(child);
-  try {
-    return await waitListening(name, child, logFile, errFile);
-  } catch (err) {
-    child.kill('SIGKILL');
-    children.delete(child);
-    throw err;
-  }
-}
-
-async function waitListening(name: string, child: ChildProcess, logFile: string, errFile: string): Promise<Server> {
-  if (child.pid === undefined) throw new Error(`${name}: could not start`);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${name} exited before listening: ${readFileSync(errFile, 'utf8').trim() || readFileSync(logFile, 'utf8').trim()}`);
-    }
-    const line = readFileSync(logFile, 'utf8')
-      .split('\n')
-      .find((l) => l.includes('"listening"'));
-    if (line) {
-      const port = (JSON.parse(line) as { port?: unknown }).port;
-      if (typeof port !== 'number') throw new Error(`${name}: no port in ${line}`);
-      const pid = child.pid;
-      const server: Server = { name, child, pid, port, logFile, errFile, polledPeakKiB: 0, poller: undefined };
-      const poller = setInterval(() => {
-        server.polledPeakKiB = Math.max(server.polledPeakKiB, procStatusKiB(pid, 'VmRSS') ?? 0);
-      }, 200);
-      poller.unref();
-      server.poller = poller;
-      return server;
-    }
-    if (Date.now() > deadline) throw new Error(`${name} did not log "listening" within 30 s`);
-    await sleep(50);
-  }
+async function startServer(
+  dir: string,
+  name: string,
+  nodeArgs: string[],
+  script: string,
+  env: Record<string, string | undefined>,
+): Promise<Server> {
+  const started = await startServerProcess({ dir, name, nodeArgs, script, env, onSpawn: (child) => children.add(child) });
+  const server: Server = { ...started, name, polledPeakKiB: 0, poller: undefined };
+  server.poller = setInterval(() => {
+    server.polledPeakKiB = Math.max(server.polledPeakKiB, procStatusKiB(server.pid, 'VmRSS') ?? 0);
+  }, 200);
+  server.poller.unref();
+  return server;
 }
 
 /** CPU time (user + system, every thread) a process has used so far, in seconds. */
@@ -313,22 +275,10 @@ function serverPeakKiB(server: Server): number {
 /** SIGTERM, then SIGKILL after 15 s. Resolves with the exit code. */
 async function stopServer(server: Server): Promise<number | null> {
   clearInterval(server.poller);
-  const { child } = server;
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      resolve(code);
-    }),
-  );
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  const code = await exited;
-  clearTimeout(timer);
-  children.delete(child);
+  const { code } = await stopServerProcess(server);
+  children.delete(server.proc);
   return code;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Seeding
