@@ -49,6 +49,7 @@ import {
   type ServerProcess,
 } from '../src/testing/processes.js';
 import { BARE_TWIML } from './bare-twiml.js';
+import { numberOption, UsageError } from './options.js';
 import { selfTimeByArea, topSelfTime } from './cpu-profile.js';
 import { SERVER_NODE_FLAGS } from './server-flags.js';
 
@@ -95,17 +96,6 @@ interface Options {
   only: 'seeding' | 'webhook' | undefined;
 }
 
-class UsageError extends Error {}
-
-function numberOption(value: string | undefined, name: string, fallback: number, min: number, max: number, integer: boolean): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name} takes ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
-  }
-  return n;
-}
-
 function parseOptions(argv: string[]): Options {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -134,11 +124,11 @@ function parseOptions(argv: string[]): Options {
   const only = values.only;
   if (only !== undefined && only !== 'seeding' && only !== 'webhook') throw new UsageError('--only takes seeding or webhook');
   return {
-    records: numberOption(values.records, 'records', smoke ? 2_000 : 100_000, 100, 10_000_000, true),
-    duration: numberOption(values.duration, 'duration', smoke ? 1 : 10, 1, 600, false),
-    rounds: numberOption(values.rounds, 'rounds', smoke ? 1 : 2, 1, 20, true),
-    connections: numberOption(values.connections, 'connections', 10, 1, 1_000, true),
-    warmup: numberOption(values.warmup, 'warmup', smoke ? 0.5 : 3, 0, 120, false),
+    records: numberOption(values.records, 'records', { fallback: smoke ? 2_000 : 100_000, min: 100, max: 10_000_000 }),
+    duration: numberOption(values.duration, 'duration', { fallback: smoke ? 1 : 10, min: 1, max: 600, integer: false }),
+    rounds: numberOption(values.rounds, 'rounds', { fallback: smoke ? 1 : 2, min: 1, max: 20 }),
+    connections: numberOption(values.connections, 'connections', { fallback: 10, min: 1, max: 1_000 }),
+    warmup: numberOption(values.warmup, 'warmup', { fallback: smoke ? 0.5 : 3, min: 0, max: 120, integer: false }),
     smoke,
     json: values.json,
     cpuProf: values['cpu-prof'],

@@ -31,6 +31,7 @@ import { fakeRow, mulberry32 } from '../src/citizens/fake.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
 import { inboundParams, newMessageSid, signForm } from '../src/sms/signing.js';
 import { childEnv, startServer as startServerProcess, type ServerProcess } from '../src/testing/processes.js';
+import { numberOption } from './options.js';
 import { SERVER_NODE_FLAGS } from './server-flags.js';
 
 const USAGE =
@@ -66,15 +67,6 @@ interface Options {
   keep: boolean;
 }
 
-class UsageError extends Error {}
-
-function intOption(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} takes a whole number from ${min} to ${max}`);
-  return n;
-}
-
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
@@ -94,12 +86,12 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   return {
-    duration: intOption(values.duration, 'duration', 120, 1, 86_400),
-    records: intOption(values.records, 'records', 20_000, 100, 1_000_000),
-    connections: intOption(values.connections, 'connections', 16, 1, 256),
-    rate: intOption(values.rate, 'rate', 0, 0, 100_000),
-    maxRequests: intOption(values['max-requests'], 'max-requests', 1_000_000, 1, 100_000_000),
-    maxRssGrowth: intOption(values['max-rss-growth'], 'max-rss-growth', 10, 1, 1000),
+    duration: numberOption(values.duration, 'duration', { fallback: 120, min: 1, max: 86_400 }),
+    records: numberOption(values.records, 'records', { fallback: 20_000, min: 100, max: 1_000_000 }),
+    connections: numberOption(values.connections, 'connections', { fallback: 16, min: 1, max: 256 }),
+    rate: numberOption(values.rate, 'rate', { fallback: 0, min: 0, max: 100_000 }),
+    maxRequests: numberOption(values['max-requests'], 'max-requests', { fallback: 1_000_000, min: 1, max: 100_000_000 }),
+    maxRssGrowth: numberOption(values['max-rss-growth'], 'max-rss-growth', { fallback: 10, min: 1, max: 1000 }),
     keep: values.keep,
   };
 }
