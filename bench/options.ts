@@ -21,3 +21,19 @@ export function numberOption(value: string | undefined, name: string, { fallback
   }
   return n;
 }
+
+/** The options of `npm run bench`. */
+export interface BenchOptions {
+  records: number;
+  duration: number;
+  rounds: number;
+  connections: number;
+  warmup: number;
+  smoke: boolean;
+  json: string | undefined;
+  cpuProf: string | undefined;
+  keep: boolean;
+  failOnMiss: boolean;
+  /** Run only one part; the webhook part still seeds its database with the project's code. */
+  only: 'seeding' | 'webhook' | undefined;
+}
