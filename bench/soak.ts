@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { fakeRow, mulberry32 } from '../src/citizens/fake.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
-import { inboundParams, newMessageSid, signForm } from '../src/sms/signing.js';
+import { inboundParams, newMessageSid, signForm } from '../src/sms/twilioFixtures.js';
 import { childEnv, startServer as startServerProcess, type ServerProcess } from '../src/testing/processes.js';
 import { numberOption } from './options.js';
 import { SERVER_NODE_FLAGS } from './server-flags.js';

@@ -11,7 +11,7 @@ import { fakeRow } from '../src/citizens/fake.js';
 import { normalizeVietnameseMobile } from '../src/citizens/phone.js';
 import { errorMessage } from '../src/errors.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
-import { inboundParams, signForm } from '../src/sms/signing.js';
+import { inboundParams, signForm } from '../src/sms/twilioFixtures.js';
 import { childEnv } from '../src/testing/processes.js';
 import { BARE_TWIML } from './bare-twiml.js';
 import { selfTimeByArea, topSelfTime } from './cpu-profile.js';

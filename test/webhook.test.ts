@@ -6,7 +6,7 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { citizen } from '../src/testing/citizens.js';
 import { PUBLIC_BASE, TOKEN, startTestServer, type SmsOptions, type TestServer } from './helpers/server.js';
-import { inboundParams, signForm } from '../src/sms/signing.js';
+import { inboundParams, signForm } from '../src/sms/twilioFixtures.js';
 
 const OWNER = citizen(); // 001099054321, +84912345678, Nguyễn Văn Thử
 const CHILD = citizen({ idNumber: '001212000777', fullName: 'Nguyễn Thị Con', sex: 'F', dateOfBirth: '2012-01-02', cardIssuedOn: null });
