@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { fakeRow, mulberry32 } from '../src/citizens/fake.js';
+import { fakeRow, mulberry32 } from '../src/seeding/fake.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
 import { inboundParams, newMessageSid, signForm } from '../src/sms/twilioFixtures.js';
 import { childEnv, startServer as startServerProcess, type ServerProcess } from '../src/testing/processes.js';

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { fakeRow } from '../src/citizens/fake.js';
+import { fakeRow } from '../src/seeding/fake.js';
 import { normalizeVietnameseMobile } from '../src/citizens/phone.js';
 import { errorMessage } from '../src/errors.js';
 import { toGsm7 } from '../src/sms/gsm7.js';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeRow } from '../../src/citizens/fake.js';
+import { fakeRow } from '../../src/seeding/fake.js';
 import {
   exitWithin,
   get,

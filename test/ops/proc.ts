@@ -8,7 +8,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fakeRow } from '../../src/citizens/fake.js';
+import { fakeRow } from '../../src/seeding/fake.js';
 import { toGsm7 } from '../../src/sms/gsm7.js';
 import { inboundParams, newMessageSid, signForm } from '../../src/sms/twilioFixtures.js';
 import { childEnv, startServer as startServerProcess, type Exit, type ServerProcess } from '../../src/testing/processes.js';

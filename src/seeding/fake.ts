@@ -3,8 +3,8 @@
  * record, every record passes validation, ID numbers and phones are unique, and the order of
  * ID numbers is random. All people are fictional.
  */
-import { PROVINCE_CODES } from './provinces.js';
-import { RECORD_FIELDS, type RecordField } from './record.js';
+import { PROVINCE_CODES } from '../citizens/provinces.js';
+import { RECORD_FIELDS, type RecordField } from '../citizens/record.js';
 
 const FAMILY = ['Nguyễn', 'Trần', 'Lê', 'Phạm', 'Hoàng', 'Vũ', 'Đặng', 'Bùi', 'Đỗ', 'Hồ', 'Ngô', 'Dương'];
 const MIDDLE = ['Văn', 'Thị', 'Hữu', 'Minh', 'Thu', 'Đức', 'Ngọc', 'Quang'];
