@@ -3,7 +3,7 @@ import type { BenchOptions } from './options.js';
 import type { SeedingResult } from './seeding.js';
 import type { WebhookResult } from './webhook.js';
 
-/** The targets of issue 5 (on the 2-core development machine). */
+/** The benchmark's targets (on the 2-core development machine). */
 export const TARGETS = {
   webhookThroughputRatio: 0.75,
   webhookP99Ratio: 2,
