@@ -12,7 +12,7 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import Database from 'better-sqlite3';
-import { FAKE_COLUMNS } from '../src/citizens/fake.js';
+import { RECORD_FIELDS } from '../src/citizens/record.js';
 
 const [csv, out] = process.argv.slice(2);
 if (!csv || !out) {
@@ -22,8 +22,8 @@ if (!csv || !out) {
 
 const db = new Database(out);
 db.pragma('journal_mode = WAL');
-db.exec(`CREATE TABLE citizens (${FAKE_COLUMNS.map((c, i) => `${c} TEXT${i === 0 ? ' PRIMARY KEY' : ''}`).join(', ')})`);
-const insert = db.prepare(`INSERT INTO citizens VALUES (${FAKE_COLUMNS.map(() => '?').join(', ')})`);
+db.exec(`CREATE TABLE citizens (${RECORD_FIELDS.map((c, i) => `${c} TEXT${i === 0 ? ' PRIMARY KEY' : ''}`).join(', ')})`);
+const insert = db.prepare(`INSERT INTO citizens VALUES (${RECORD_FIELDS.map(() => '?').join(', ')})`);
 
 let rows = 0;
 db.exec('BEGIN');

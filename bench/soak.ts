@@ -19,17 +19,19 @@
  * lookups go round-robin over the registered phones, so a sender rarely reaches them, and
  * rate-limited or locked answers are simply not served replies on either side of the count.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { fakeRow, mulberry32 } from '../src/citizens/fake.js';
+import { fakeRow, mulberry32 } from '../src/seeding/fake.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
-import { inboundParams, newMessageSid, signForm } from '../src/sms/signing.js';
+import { inboundParams, newMessageSid, signForm } from '../src/sms/twilioFixtures.js';
+import { childEnv, startServer as startServerProcess, type ServerProcess } from '../src/testing/processes.js';
+import { numberOption } from './options.js';
 import { SERVER_NODE_FLAGS } from './server-flags.js';
 
 const USAGE =
@@ -65,15 +67,6 @@ interface Options {
   keep: boolean;
 }
 
-class UsageError extends Error {}
-
-function intOption(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} takes a whole number from ${min} to ${max}`);
-  return n;
-}
-
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
@@ -93,12 +86,12 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   return {
-    duration: intOption(values.duration, 'duration', 120, 1, 86_400),
-    records: intOption(values.records, 'records', 20_000, 100, 1_000_000),
-    connections: intOption(values.connections, 'connections', 16, 1, 256),
-    rate: intOption(values.rate, 'rate', 0, 0, 100_000),
-    maxRequests: intOption(values['max-requests'], 'max-requests', 1_000_000, 1, 100_000_000),
-    maxRssGrowth: intOption(values['max-rss-growth'], 'max-rss-growth', 10, 1, 1000),
+    duration: numberOption(values.duration, 'duration', { fallback: 120, min: 1, max: 86_400 }),
+    records: numberOption(values.records, 'records', { fallback: 20_000, min: 100, max: 1_000_000 }),
+    connections: numberOption(values.connections, 'connections', { fallback: 16, min: 1, max: 256 }),
+    rate: numberOption(values.rate, 'rate', { fallback: 0, min: 0, max: 100_000 }),
+    maxRequests: numberOption(values['max-requests'], 'max-requests', { fallback: 1_000_000, min: 1, max: 100_000_000 }),
+    maxRssGrowth: numberOption(values['max-rss-growth'], 'max-rss-growth', { fallback: 10, min: 1, max: 1000 }),
     keep: values.keep,
   };
 }
@@ -108,54 +101,29 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // ---------------------------------------------------------------------------------------------
 // The server process
 
-interface Server {
-  proc: ChildProcess;
-  pid: number;
-  port: number;
-  logFile: string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  exited: () => boolean;
-}
-
-async function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const proc = spawn(process.execPath, cmd, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+async function run(cmd: string[], env: Record<string, string | undefined>): Promise<void> {
+  const proc = spawn(process.execPath, cmd, { env: childEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
   if (code !== 0) throw new Error(`${cmd.join(' ')} failed (${code}): ${err}`);
 }
 
-async function startServer(dir: string, databasePath: string): Promise<Server> {
-  // Logs go to a file, as they would to journald: the soak does not read them while it runs.
-  const logFile = join(dir, 'server.log');
-  const fd = openSync(logFile, 'a');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    TWILIO_AUTH_TOKEN: TOKEN,
-    PUBLIC_BASE_URL: PUBLIC_BASE,
-    HOST,
-    PORT: '0',
-    DATABASE_PATH: databasePath,
-    LOG_LEVEL: 'info',
-  };
-  const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, join(DIST, 'server.js')], { env, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  let done = false;
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => {
-      done = true;
-      resolve({ code, signal });
-    }),
-  );
-  const exited = () => done;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(readFileSync(logFile, 'utf8'));
-    if (m) return { proc, pid: proc.pid as number, port: Number(m[1]), logFile, exit, exited };
-    if (exited() || Date.now() > deadline) throw new Error(`the server did not start:\n${readFileSync(logFile, 'utf8')}`);
-    await sleep(50);
-  }
+/** The server in production mode; its logs go to files, as they would to journald: the soak does not read them while it runs. */
+function startServer(dir: string, databasePath: string): Promise<ServerProcess> {
+  return startServerProcess({
+    dir,
+    nodeArgs: SERVER_NODE_FLAGS,
+    env: {
+      NODE_ENV: 'production',
+      TWILIO_AUTH_TOKEN: TOKEN,
+      PUBLIC_BASE_URL: PUBLIC_BASE,
+      HOST,
+      PORT: '0',
+      DATABASE_PATH: databasePath,
+      LOG_LEVEL: 'info',
+    },
+  });
 }
 
 function rssKiB(pid: number): number | undefined {
@@ -276,7 +244,7 @@ function newTally(): Tally {
   };
 }
 
-async function soak(options: Options, server: Server, tally: Tally, stopAt: number): Promise<void> {
+async function soak(options: Options, server: ServerProcess, tally: Tally, stopAt: number): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
   const rand = mulberry32(20261127);
   const totalWeight = WEIGHTS.reduce((s, [, w]) => s + w, 0);
@@ -386,7 +354,7 @@ async function soak(options: Options, server: Server, tally: Tally, stopAt: numb
   };
 
   const worker = async () => {
-    while (Date.now() < stopAt && issued < options.maxRequests && !server.exited()) {
+    while (Date.now() < stopAt && issued < options.maxRequests && !server.hasExited()) {
       issued++;
       if (options.rate > 0) {
         const due = started + (issued * 1000) / options.rate;
@@ -432,7 +400,7 @@ async function main(): Promise<number> {
     lines.push(line);
     console.log(line);
   };
-  let server: Server | undefined;
+  let server: ServerProcess | undefined;
   try {
     say(
       `soak: ${options.duration} s, ${options.records} fake records, ${options.connections} connections, ` +
@@ -440,7 +408,7 @@ async function main(): Promise<number> {
     );
     say('limits: production defaults (10 lookups per sender per hour, lockout after 5 failures in 24 h)');
     const seedStarted = Date.now();
-    await run([join(DIST, 'cli/seed.js'), '--fake', String(options.records)], { PATH: process.env.PATH, DATABASE_PATH: databasePath });
+    await run([join(DIST, 'cli/seed.js'), '--fake', String(options.records)], { DATABASE_PATH: databasePath });
     say(`seeded ${options.records} records in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
     server = await startServer(dir, databasePath);
@@ -466,11 +434,11 @@ async function main(): Promise<number> {
     clearInterval(progress);
 
     // No crash: still alive, then a clean stop.
-    const aliveAtEnd = !srv.exited() && rssKiB(srv.pid) !== undefined;
+    const aliveAtEnd = !srv.hasExited() && rssKiB(srv.pid) !== undefined;
     srv.proc.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const exit = await Promise.race([
-      srv.exit,
+      srv.exited,
       new Promise<undefined>(
         (resolve) =>
           (timer = setTimeout(() => {
@@ -542,7 +510,7 @@ async function main(): Promise<number> {
     if (options.keep) say(`kept: ${dir}`);
     return passed ? 0 : 1;
   } finally {
-    if (server && !server.exited()) server.proc.kill('SIGKILL');
+    if (server && !server.hasExited()) server.proc.kill('SIGKILL');
     if (!options.keep) rmSync(dir, { recursive: true, force: true });
   }
 }

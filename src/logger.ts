@@ -16,6 +16,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     {
       level,
       base: undefined,
+      // The service logs `err` as a plain { type, code, message } object, never an Error. pino's
+      // standard serializer takes any object with a message for an Error: it would replace `type`
+      // with the constructor's name ("Object") and add an empty `stack`. Written as given instead.
+      serializers: { err: (err: unknown) => err },
       redact: {
         paths: [
           'body',

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { citizen } from '../src/testing/citizens.js';
 import { startTestServer, T0, type TestServer } from './helpers/server.js';
-import { testSid } from '../src/sms/signing.js';
+import { testSid } from '../src/sms/twilioFixtures.js';
 
 const OWNER = citizen(); // 001099054321, +84912345678
 const OTHER = citizen({

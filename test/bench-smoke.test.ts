@@ -6,13 +6,14 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { childEnv } from '../src/testing/processes.js';
 
 const ROOT = process.cwd();
 
 function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'run.js'), ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    env: childEnv(),
   });
   let stdout = '';
   let stderr = '';

@@ -21,7 +21,7 @@ const LONG = citizen({
   permanentAddress: `Số 1 ${'Đường Rất Dài '.repeat(40)}`,
   currentAddress: `Số 2 ${'Ngõ Rất Dài '.repeat(40)}`,
   temporaryAddress: `Số 3 ${'Hẻm Rất Dài '.repeat(40)}`,
-  hometown: 'Thừa Thiên Huế '.repeat(10),
+  hometown: 'Thừa Thiên Huế '.repeat(40),
   cardIssuedOn: null,
 });
 const SENIOR = citizen({
@@ -122,12 +122,23 @@ describe('help and bad commands', () => {
 });
 
 describe('segment budget', () => {
-  it.each(['TT', 'CT', 'CC', 'LS'])('%s with very long fields fits 3 GSM-7 segments, shortened with "..."', async (cmd) => {
+  it.each([
+    // command, the labels of its long fields
+    ['TT', ['Que quan']],
+    ['CT', ['Thuong tru', 'Tam tru', 'Noi o hien tai']],
+  ])('%s with very long fields fits 3 GSM-7 segments, each long field shortened with "..."', async (cmd, labels) => {
     const text = await ask(s, '+84987000222', `${cmd} 001190000222`);
     const count = countSegments(text);
     expect(count.encoding).toBe('GSM-7');
     expect(count.segments).toBeLessThanOrEqual(3);
-    if (cmd === 'CT') expect(text).toContain('...');
+    for (const label of labels) expect(text.split('\n').find((l) => l.startsWith(`${label}: `))).toMatch(/\.\.\.$/);
+  });
+  it.each(['CC', 'LS'])('%s of the same citizen, which has no long field, fits 3 GSM-7 segments uncut', async (cmd) => {
+    const text = await ask(s, '+84987000222', `${cmd} 001190000222`);
+    const count = countSegments(text);
+    expect(count.encoding).toBe('GSM-7');
+    expect(count.segments).toBeLessThanOrEqual(3);
+    expect(text).not.toContain('...');
   });
   it('keeps diacritics within 3 UCS-2 segments with SMS_ENCODING=unicode', async () => {
     const text = await ask(u, '+84987000222', 'CT 001190000222');

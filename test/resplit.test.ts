@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { citizen } from '../src/testing/citizens.js';
 import { PUBLIC_BASE, TOKEN, startTestServer, type TestServer } from './helpers/server.js';
 import { parseForm } from '../src/sms/form.js';
-import { inboundParams, signForm, testSid } from '../src/sms/signing.js';
+import { inboundParams, signForm, testSid } from '../src/sms/twilioFixtures.js';
 import { checkTwilioParams, TWILIO_PARAM_NAME } from '../src/sms/twilioParams.js';
 
 const OWNER = citizen(); // 001099054321, +84912345678, Nguyễn Văn Thử

@@ -7,7 +7,7 @@ type CardFields = Pick<Citizen, 'dateOfBirth' | 'cardIssuedOn' | 'cardExpiresOn'
 describe('computeCardExpiry', () => {
   it.each<[string, string, string | null, string]>([
     // [date of birth, issued on, expires on, rule exercised]
-    // DOMAIN.md worked examples
+    // worked examples of the renewal ages (Law on Citizen Identification 2014 Art. 21)
     ['2005-08-20', '2021-09-10', '2030-08-20', 'worked example: next milestone 25'],
     ['1996-03-10', '2020-01-15', '2036-03-10', 'worked example: within 2 years of 25, valid to 40'],
     ['1985-11-02', '2022-06-15', '2025-11-02', 'worked example: next milestone 40'],

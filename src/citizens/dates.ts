@@ -6,7 +6,8 @@ import type { Result } from './types.js';
 
 const SLASH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 const DATE_FORMAT_REASON = 'must be a date YYYY-MM-DD or DD/MM/YYYY';
-const VIETNAM_OFFSET_MS = 7 * 60 * 60 * 1000;
+/** Vietnam's fixed offset from UTC (Indochina Time, UTC+7, no daylight saving), in milliseconds. */
+export const VIETNAM_OFFSET_MS = 7 * 60 * 60 * 1000;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
 /** Whether `year` is a Gregorian leap year. */

@@ -6,7 +6,7 @@ import type { Sex } from './types.js';
 describe('checkIdNumber accepts', () => {
   it.each<[string, string, Sex, string]>([
     // [id, date of birth, sex, rule exercised]
-    ['035199000123', '1999-04-12', 'F', 'DOMAIN.md example: Hà Nam, female, 1999'],
+    ['035199000123', '1999-04-12', 'F', 'layout of Circular 07/2016/TT-BCA Art. 7: Hà Nam 035, 1 = female 1900-1999, 99'],
     ['001090000001', '1990-01-01', 'M', '0 = male 1900-1999'],
     ['079205000042', '2005-08-20', 'M', '2 = male 2000-2099'],
     ['096312654321', '2012-05-01', 'F', '3 = female 2000-2099'],

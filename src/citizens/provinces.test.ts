@@ -6,7 +6,7 @@ describe('province codes (Circular 07/2016/TT-BCA Annex I)', () => {
   it.each([
     // [code, expected name, rule exercised]
     ['001', 'Hà Nội', 'first listed code'],
-    ['035', 'Hà Nam', 'DOMAIN.md example 035199000123'],
+    ['035', 'Hà Nam', 'the province of the ID 035199000123'],
     ['046', 'Thừa Thiên Huế', 'multi-word name'],
     ['079', 'TP Hồ Chí Minh', 'Ho Chi Minh City'],
     ['096', 'Cà Mau', 'last listed code'],

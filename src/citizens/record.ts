@@ -30,6 +30,13 @@ export const OPTIONAL_FIELDS = [
   'card_expires_on',
 ] as const;
 
+/**
+ * Every field of a citizen record, in the order of the seed file format: the names of the CSV
+ * columns and JSON keys (snake_case). The store names its columns after them.
+ */
+export const RECORD_FIELDS = [...REQUIRED_FIELDS, ...OPTIONAL_FIELDS] as const;
+export type RecordField = (typeof RECORD_FIELDS)[number];
+
 /** Earliest accepted date of birth. */
 export const MIN_DATE_OF_BIRTH = '1900-01-01';
 /** Longest accepted full name, in Unicode code points after NFC. */
@@ -129,135 +136,160 @@ function dateField(field: string, value: unknown): string | null | Refusal {
   return r.ok ? r.value : { reason: field + ': ' + r.reason };
 }
 
+/** A row under validation: the values accepted so far, and what later fields are checked against. */
+interface Draft {
+  today: string;
+  /** The accepted values; a required field keeps its placeholder until accepted. */
+  citizen: Citizen;
+  /** The accepted date of birth and sex, which the ID number and card dates must agree with. */
+  dateOfBirth: string | undefined;
+  sex: Sex | undefined;
+  /** Whether card_issued_on was given, valid or not. */
+  issuedGiven: boolean;
+}
+
+/** Checks one field's raw value: accepts it into the draft, or says why not (the field named first). */
+type FieldCheck = (raw: Readonly<Record<string, unknown>>, draft: Draft) => string | undefined;
+
+type OptionalText =
+  | 'birthRegistrationPlace'
+  | 'hometown'
+  | 'ethnicity'
+  | 'religion'
+  | 'nationality'
+  | 'permanentAddress'
+  | 'temporaryAddress'
+  | 'currentAddress';
+
+/** An optional text field: absent or blank is `null`; only a non-text value is refused. */
+function optionalText(field: RecordField, key: OptionalText, text: Cleaned, draft: Draft): string | undefined {
+  if (text === WRONG_TYPE) return `${field}: must be text`;
+  draft.citizen[key] = text;
+  return undefined;
+}
+
+/** The check of every field, by name. */
+const FIELD_CHECKS: Readonly<Record<RecordField, FieldCheck>> = {
+  id_number(raw, draft) {
+    const id = cleanIdNumber(raw.id_number);
+    if (id === null) return 'id_number: is required';
+    if (id === WRONG_TYPE) return 'id_number: must be text or a number';
+    if (draft.dateOfBirth !== undefined && draft.sex !== undefined) {
+      const r = checkIdNumber(id, { dateOfBirth: draft.dateOfBirth, sex: draft.sex });
+      if (!r.ok) return `id_number: ${r.reason}`;
+    } else if (!isWellFormedIdNumber(id)) return 'id_number: must be exactly 12 digits';
+    else if (!isProvinceCode(id.slice(0, 3))) return `id_number: ${id.slice(0, 3)} is not a province code`;
+    draft.citizen.idNumber = id;
+    return undefined;
+  },
+  full_name(raw, draft) {
+    const name = clean(raw.full_name);
+    if (name === null) return 'full_name: is required';
+    if (name === WRONG_TYPE) return 'full_name: must be text';
+    if (name.length > MAX_FULL_NAME && countCodePoints(name) > MAX_FULL_NAME)
+      return `full_name: must be at most ${MAX_FULL_NAME} characters`;
+    draft.citizen.fullName = name;
+    return undefined;
+  },
+  date_of_birth(raw, draft) {
+    const date = dateField('date_of_birth', raw.date_of_birth);
+    if (date === null) return 'date_of_birth: is required';
+    if (typeof date !== 'string') return date.reason;
+    if (date > draft.today) return 'date_of_birth: is in the future';
+    if (date < MIN_DATE_OF_BIRTH) return `date_of_birth: must be ${MIN_DATE_OF_BIRTH} or later`;
+    draft.dateOfBirth = draft.citizen.dateOfBirth = date;
+    return undefined;
+  },
+  sex(raw, draft) {
+    const sex = parseSex(raw.sex);
+    if (sex === null) return clean(raw.sex) === null ? 'sex: is required' : 'sex: must be Nam/Nữ, M/F or male/female';
+    draft.sex = draft.citizen.sex = sex;
+    return undefined;
+  },
+  phone(raw, draft) {
+    const text = cleanAscii(raw.phone);
+    if (text === null) return 'phone: is required';
+    if (text === WRONG_TYPE) return 'phone: must be text or a number';
+    const r = normalizeVietnameseMobile(text);
+    if (!r.ok) return `phone: ${r.reason}`;
+    draft.citizen.phone = r.value;
+    return undefined;
+  },
+  birth_registration_place: (raw, draft) =>
+    optionalText('birth_registration_place', 'birthRegistrationPlace', cleanShort(raw.birth_registration_place), draft),
+  hometown: (raw, draft) => optionalText('hometown', 'hometown', cleanShort(raw.hometown), draft),
+  ethnicity: (raw, draft) => optionalText('ethnicity', 'ethnicity', cleanShort(raw.ethnicity), draft),
+  religion: (raw, draft) => optionalText('religion', 'religion', cleanShort(raw.religion), draft),
+  nationality: (raw, draft) => optionalText('nationality', 'nationality', cleanShort(raw.nationality), draft),
+  permanent_address: (raw, draft) => optionalText('permanent_address', 'permanentAddress', clean(raw.permanent_address), draft),
+  temporary_address: (raw, draft) => optionalText('temporary_address', 'temporaryAddress', clean(raw.temporary_address), draft),
+  current_address: (raw, draft) => optionalText('current_address', 'currentAddress', clean(raw.current_address), draft),
+  card_issued_on(raw, draft) {
+    const date = dateField('card_issued_on', raw.card_issued_on);
+    if (date === null) return undefined;
+    draft.issuedGiven = true;
+    if (typeof date !== 'string') return date.reason;
+    if (draft.dateOfBirth !== undefined && date < draft.dateOfBirth) return 'card_issued_on: must not be before date_of_birth';
+    if (date > draft.today) return 'card_issued_on: is in the future';
+    draft.citizen.cardIssuedOn = date;
+    return undefined;
+  },
+  card_expires_on(raw, draft) {
+    const date = dateField('card_expires_on', raw.card_expires_on);
+    if (date === null) return undefined;
+    if (typeof date !== 'string') return date.reason;
+    if (!draft.issuedGiven) return 'card_expires_on: given without card_issued_on';
+    const issued = draft.citizen.cardIssuedOn;
+    if (issued !== null && date <= issued) return 'card_expires_on: must be after card_issued_on';
+    if (draft.dateOfBirth !== undefined && date < draft.dateOfBirth) return 'card_expires_on: must not be before date_of_birth';
+    draft.citizen.cardExpiresOn = date;
+    return undefined;
+  },
+};
+
+/**
+ * The order the checks run in: the date of birth and sex first, since the ID number must agree
+ * with them; card_issued_on before card_expires_on, which it bounds. Reasons are still reported in
+ * {@link RECORD_FIELDS} order.
+ */
+const CHECK_ORDER: readonly RecordField[] = ['date_of_birth', 'sex', ...RECORD_FIELDS.filter((f) => f !== 'date_of_birth' && f !== 'sex')];
+
 /**
  * Validates and normalises one raw row against `today` (ISO, the caller's Vietnam date).
  * Returns the `Citizen`, or every problem found, joined with `"; "`. Never throws.
  */
 export function validateRecord(raw: Record<string, unknown>, today: string): Result<Citizen> {
-  // Reasons are kept per field and emitted in field order; the ID is checked after the date
-  // of birth and sex it must agree with.
-
-  // date_of_birth
-  let dobReason: string | undefined;
-  let dob: string | undefined;
-  const dobField = dateField('date_of_birth', raw.date_of_birth);
-  if (dobField === null) dobReason = 'date_of_birth: is required';
-  else if (typeof dobField !== 'string') dobReason = dobField.reason;
-  else if (dobField > today) dobReason = 'date_of_birth: is in the future';
-  else if (dobField < MIN_DATE_OF_BIRTH) dobReason = 'date_of_birth: must be ' + MIN_DATE_OF_BIRTH + ' or later';
-  else dob = dobField;
-
-  // sex
-  let sexReason: string | undefined;
-  const sex = parseSex(raw.sex);
-  if (sex === null) {
-    sexReason = clean(raw.sex) === null ? 'sex: is required' : 'sex: must be Nam/Nữ, M/F or male/female';
+  const draft: Draft = {
+    today,
+    citizen: {
+      idNumber: '',
+      fullName: '',
+      dateOfBirth: '',
+      sex: 'M',
+      phone: '',
+      birthRegistrationPlace: null,
+      hometown: null,
+      ethnicity: null,
+      religion: null,
+      nationality: null,
+      permanentAddress: null,
+      temporaryAddress: null,
+      currentAddress: null,
+      cardIssuedOn: null,
+      cardExpiresOn: null,
+    },
+    dateOfBirth: undefined,
+    sex: undefined,
+    issuedGiven: false,
+  };
+  let reasons: Partial<Record<RecordField, string>> | undefined;
+  for (const field of CHECK_ORDER) {
+    const reason = FIELD_CHECKS[field](raw, draft);
+    if (reason !== undefined) (reasons ??= {})[field] = reason;
   }
-
-  // id_number
-  let idReason: string | undefined;
-  const id = cleanIdNumber(raw.id_number);
-  if (id === null) idReason = 'id_number: is required';
-  else if (id === WRONG_TYPE) idReason = 'id_number: must be text or a number';
-  else if (dob !== undefined && sex !== null) {
-    const r = checkIdNumber(id, { dateOfBirth: dob, sex });
-    if (!r.ok) idReason = 'id_number: ' + r.reason;
-  } else if (!isWellFormedIdNumber(id)) idReason = 'id_number: must be exactly 12 digits';
-  else if (!isProvinceCode(id.slice(0, 3))) idReason = 'id_number: ' + id.slice(0, 3) + ' is not a province code';
-
-  // full_name
-  let nameReason: string | undefined;
-  const fullName = clean(raw.full_name);
-  if (fullName === null) nameReason = 'full_name: is required';
-  else if (fullName === WRONG_TYPE) nameReason = 'full_name: must be text';
-  else if (fullName.length > MAX_FULL_NAME && countCodePoints(fullName) > MAX_FULL_NAME) {
-    nameReason = `full_name: must be at most ${MAX_FULL_NAME} characters`;
-  }
-
-  // phone
-  let phoneReason: string | undefined;
-  let phone: string | undefined;
-  const phoneText = cleanAscii(raw.phone);
-  if (phoneText === null) phoneReason = 'phone: is required';
-  else if (phoneText === WRONG_TYPE) phoneReason = 'phone: must be text or a number';
-  else {
-    const r: Result<string> = normalizeVietnameseMobile(phoneText);
-    if (r.ok) phone = r.value;
-    else phoneReason = 'phone: ' + r.reason;
-  }
-
-  // optional text fields
-  const optional: string[] = [];
-  const birthRegistrationPlace = optionalText('birth_registration_place', cleanShort(raw.birth_registration_place), optional);
-  const hometown = optionalText('hometown', cleanShort(raw.hometown), optional);
-  const ethnicity = optionalText('ethnicity', cleanShort(raw.ethnicity), optional);
-  const religion = optionalText('religion', cleanShort(raw.religion), optional);
-  const nationality = optionalText('nationality', cleanShort(raw.nationality), optional);
-  const permanentAddress = optionalText('permanent_address', clean(raw.permanent_address), optional);
-  const temporaryAddress = optionalText('temporary_address', clean(raw.temporary_address), optional);
-  const currentAddress = optionalText('current_address', clean(raw.current_address), optional);
-
-  // card dates
-  let issued: string | null = null;
-  const issuedField = dateField('card_issued_on', raw.card_issued_on);
-  if (issuedField !== null && typeof issuedField !== 'string') optional.push(issuedField.reason);
-  else if (issuedField !== null) {
-    if (dob !== undefined && issuedField < dob) optional.push('card_issued_on: must not be before date_of_birth');
-    else if (issuedField > today) optional.push('card_issued_on: is in the future');
-    else issued = issuedField;
-  }
-  let expires: string | null = null;
-  const expiresField = dateField('card_expires_on', raw.card_expires_on);
-  if (expiresField !== null && typeof expiresField !== 'string') optional.push(expiresField.reason);
-  else if (expiresField !== null) {
-    if (issuedField === null) optional.push('card_expires_on: given without card_issued_on');
-    else if (issued !== null && expiresField <= issued) optional.push('card_expires_on: must be after card_issued_on');
-    else if (dob !== undefined && expiresField < dob) optional.push('card_expires_on: must not be before date_of_birth');
-    else expires = expiresField;
-  }
-
-  if (
-    idReason === undefined &&
-    nameReason === undefined &&
-    optional.length === 0 &&
-    typeof id === 'string' &&
-    typeof fullName === 'string' &&
-    dob !== undefined &&
-    sex !== null &&
-    phone !== undefined
-  ) {
-    return {
-      ok: true,
-      value: {
-        idNumber: id,
-        fullName,
-        dateOfBirth: dob,
-        sex,
-        phone,
-        birthRegistrationPlace,
-        hometown,
-        ethnicity,
-        religion,
-        nationality,
-        permanentAddress,
-        temporaryAddress,
-        currentAddress,
-        cardIssuedOn: issued,
-        cardExpiresOn: expires,
-      },
-    };
-  }
-  const reasons: string[] = [];
-  for (const r of [idReason, nameReason, dobReason, sexReason, phoneReason]) if (r !== undefined) reasons.push(r);
-  return { ok: false, reason: reasons.concat(optional).join('; ') };
-}
-
-function optionalText(field: string, value: Cleaned, reasons: string[]): string | null {
-  if (value === WRONG_TYPE) {
-    reasons.push(field + ': must be text');
-    return null;
-  }
-  return value;
+  if (reasons === undefined) return { ok: true, value: draft.citizen };
+  const found = reasons;
+  return { ok: false, reason: RECORD_FIELDS.flatMap((f) => found[f] ?? []).join('; ') };
 }
 
 /** Unicode code points in `text` (a surrogate pair counts once). */

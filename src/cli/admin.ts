@@ -11,6 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { VIETNAM_OFFSET_MS } from '../citizens/dates.js';
 import { isWellFormedIdNumber } from '../citizens/idNumber.js';
 import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
 import { isLocked, senderExpiresAt, unlocked } from '../audit/senders.js';
@@ -29,7 +30,7 @@ const DAY_MS = 86_400_000;
 
 /** Vietnam time (UTC+7) as `YYYY-MM-DD HH:MM:SS`. */
 function vietnamTime(ms: number): string {
-  return new Date(ms + 7 * 3_600_000).toISOString().replace('T', ' ').slice(0, 19);
+  return new Date(ms + VIETNAM_OFFSET_MS).toISOString().replace('T', ' ').slice(0, 19);
 }
 
 function parseAge(text: string | undefined): number {

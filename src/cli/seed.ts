@@ -9,7 +9,7 @@ import { access, constants } from 'node:fs/promises';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { isoToday } from '../citizens/dates.js';
-import { fakeCsvChunks, fakeRow, MAX_FAKE } from '../citizens/fake.js';
+import { fakeCsvChunks, fakeRow, MAX_FAKE } from '../seeding/fake.js';
 import { loadConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { seedRows, type SeedSummary } from '../seeding/seed.js';

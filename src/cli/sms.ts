@@ -7,7 +7,7 @@ import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js
 import { loadConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { countSegments } from '../sms/gsm7.js';
-import { inboundParams, signForm } from '../sms/signing.js';
+import { inboundParams, signForm } from '../sms/twilioFixtures.js';
 import { twimlMessageText } from '../sms/twiml.js';
 import { runCli, UsageError } from './run.js';
 

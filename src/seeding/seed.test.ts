@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeCsvChunks } from '../citizens/fake.js';
+import { fakeCsvChunks } from './fake.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite.js';
 import { parseCsvBatches } from './csvItems.js';
 import { IdNumberSet, seedRows } from './seed.js';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { OPTIONAL_FIELDS, REQUIRED_FIELDS } from '../citizens/record.js';
+import { RECORD_FIELDS, REQUIRED_FIELDS } from '../citizens/record.js';
 import { errorCode, errorMessage } from '../errors.js';
 import { readCsvBatches, type CsvStop } from './csvItems.js';
 import { MAX_COLUMNS, MAX_FIELD_CHARS, MAX_RECORD_BYTES, tooLong } from './limits.js';
@@ -18,7 +18,7 @@ export class SeedFileError extends Error {
   override name = 'SeedFileError';
 }
 
-const KNOWN = new Set<string>([...REQUIRED_FIELDS, ...OPTIONAL_FIELDS]);
+const KNOWN = new Set<string>(RECORD_FIELDS);
 
 /** The kind of seed file by its extension, or a {@link SeedFileError}. */
 export function seedFileKind(file: string): 'csv' | 'json' {

@@ -1,4 +1,5 @@
-// Table-driven tests for parseMessage: each rule has passing and failing rows, one comment each.
+// Table-driven tests for parseMessage: each rule has rows it accepts and rows it does not, one
+// comment each saying what the row parses as: `fails:` rows are lookups refused with a usage reply.
 import { describe, expect, it } from 'vitest';
 import { MAX_BODY_CHARS, parseMessage } from './parser.js';
 import type { ParsedMessage } from './types.js';
@@ -38,10 +39,10 @@ describe('lookup keywords', () => {
     ['ADDR is CT in English', `ADDR ${ID}`, { kind: 'lookup', command: 'CT', lang: 'en', idNumber: ID }],
     ['CARD is CC in English', `CARD ${ID}`, { kind: 'lookup', command: 'CC', lang: 'en', idNumber: ID }],
     ['LOG is LS in English', `LOG ${ID}`, { kind: 'lookup', command: 'LS', lang: 'en', idNumber: ID }],
-    ['fails: TX is not a keyword', `TX ${ID}`, unknown],
-    ['fails: the keyword must be a whole word (TTT)', `TTT ${ID}`, unknown],
-    ['fails: INFORMATION is not INFO', `INFORMATION ${ID}`, unknown],
-    ['fails: a space inside the keyword', `T T ${ID}`, unknown],
+    ['TX is not a keyword: help for an unknown word', `TX ${ID}`, unknown],
+    ['the keyword must be a whole word (TTT): help for an unknown word', `TTT ${ID}`, unknown],
+    ['INFORMATION is not INFO: help for an unknown word', `INFORMATION ${ID}`, unknown],
+    ['a space inside the keyword (T T): help for an unknown word', `T T ${ID}`, unknown],
   ]);
 });
 
@@ -56,8 +57,8 @@ describe('keywords in any case, Vietnamese diacritics ignored', () => {
     ['hđ with đ small is HD', 'hđ', { kind: 'help', lang: 'vi', reason: 'asked' }],
     ['Hđ mixed is HD', 'Hđ', { kind: 'help', lang: 'vi', reason: 'asked' }],
     ['plain hd', 'hd', { kind: 'help', lang: 'vi', reason: 'asked' }],
-    ['fails: HĐX is not HD', 'HĐX', unknown],
-    ['fails: Vietnamese word starting like a keyword (Tết)', `Tết ${ID}`, unknown],
+    ['HĐX is not HD: help for an unknown word, not asked-for help', 'HĐX', unknown],
+    ['a Vietnamese word starting like a keyword (Tết): help for an unknown word', `Tết ${ID}`, unknown],
   ]);
 });
 
@@ -93,7 +94,7 @@ describe('whitespace is collapsed and trimmed', () => {
   check([
     ['leading, trailing and repeated spaces', `   TT     ${ID}   `, tt],
     ['newlines around and between', `\n\nTT\n${ID}\n`, tt],
-    ['fails: whitespace only is empty help', ' \t\r\n ', { kind: 'help', lang: 'vi', reason: 'empty' }],
+    ['whitespace only: help for an empty body', ' \t\r\n ', { kind: 'help', lang: 'vi', reason: 'empty' }],
   ]);
 });
 
@@ -161,11 +162,11 @@ describe('help', () => {
     ['HELP is help in English', 'HELP', { kind: 'help', lang: 'en', reason: 'asked' }],
     ['help with more words is still help', 'help me please', { kind: 'help', lang: 'en', reason: 'asked' }],
     ['HD followed by an ID is help, not a lookup', `HD ${ID}`, { kind: 'help', lang: 'vi', reason: 'asked' }],
-    ['fails: HELPFUL is not HELP', 'HELPFUL', unknown],
-    ['fails: chat text is unknown', 'xin chào', unknown],
-    ['fails: an emoji before the keyword is unknown', `🙂 TT ${ID}`, unknown],
-    ['fails: quotes before the keyword are unknown', `"TT ${ID}"`, unknown],
-    ['fails: digits alone are unknown', ID, unknown],
+    ['HELPFUL is not HELP: help for an unknown word, not asked-for help', 'HELPFUL', unknown],
+    ['chat text: help for an unknown word', 'xin chào', unknown],
+    ['an emoji before the keyword: help for an unknown word', `🙂 TT ${ID}`, unknown],
+    ['quotes before the keyword: help for an unknown word', `"TT ${ID}"`, unknown],
+    ['digits alone: help for an unknown word', ID, unknown],
   ]);
 });
 
@@ -185,11 +186,11 @@ describe('opt-out and opt-in: the whole message, any case', () => {
     ['START', 'START', { kind: 'opt_in' }],
     ['YES', 'yes', { kind: 'opt_in' }],
     ['UNSTOP', 'Unstop', { kind: 'opt_in' }],
-    ['fails: STOP with more words', 'STOP please', unknown],
-    ['fails: STOP with punctuation is not exact', 'STOP.', unknown],
-    ['fails: STOPP', 'STOPP', unknown],
-    ['fails: spelled out', 'S T O P', unknown],
-    ['fails: YES with more words', 'yes please', unknown],
+    ['STOP with more words is no opt-out: help for an unknown word', 'STOP please', unknown],
+    ['STOP with punctuation is no opt-out: help for an unknown word', 'STOP.', unknown],
+    ['STOPP is no opt-out: help for an unknown word', 'STOPP', unknown],
+    ['STOP spelled out is no opt-out: help for an unknown word', 'S T O P', unknown],
+    ['YES with more words is no opt-in: help for an unknown word', 'yes please', unknown],
   ]);
 });
 

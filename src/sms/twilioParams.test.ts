@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Form } from './form.js';
-import { inboundParams, newMessageSid, testSid } from './signing.js';
+import { inboundParams, newMessageSid, testSid } from './twilioFixtures.js';
 import { checkTwilioParams, isMessageSid, type ParamRules } from './twilioParams.js';
 
 const SID = testSid('one');

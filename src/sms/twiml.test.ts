@@ -68,7 +68,6 @@ describe('twimlMessage', () => {
   ])('%s', (_comment, text, body) => {
     const xml = twimlMessage(text);
     expect(xml).toBe(`${DECL}<Response><Message>${body}</Message></Response>`);
-    expect(() => readMessage(xml)).not.toThrow();
   });
 });
 

@@ -5,9 +5,7 @@
  * result never depends on the machine's `TZ`. A non-finite timestamp formats as dashes
  * (`--:--`, `--/--`) instead of throwing or printing `NaN`.
  */
-
-/** Vietnam's fixed offset from UTC, in milliseconds. */
-export const VIETNAM_OFFSET_MS = 7 * 60 * 60 * 1000;
+import { VIETNAM_OFFSET_MS } from '../citizens/dates.js';
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);

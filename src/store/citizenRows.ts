@@ -2,28 +2,14 @@
  * The columns of the `citizens` table, the same in every backend, and the mapping between a row
  * and a {@link Citizen}.
  */
+import { RECORD_FIELDS, type RecordField } from '../citizens/record.js';
 import type { Citizen } from '../citizens/types.js';
 
-export const CITIZEN_COLUMNS = [
-  'id_number',
-  'full_name',
-  'date_of_birth',
-  'sex',
-  'phone',
-  'birth_registration_place',
-  'hometown',
-  'ethnicity',
-  'religion',
-  'nationality',
-  'permanent_address',
-  'temporary_address',
-  'current_address',
-  'card_issued_on',
-  'card_expires_on',
-] as const;
+/** One column per record field, named as the field (the domain's list, in its order). */
+export const CITIZEN_COLUMNS = RECORD_FIELDS;
 
 /** A row of `citizens`: the schema makes the first five columns NOT NULL and `sex` 'M' or 'F'. */
-export type CitizenRow = Record<(typeof CITIZEN_COLUMNS)[number], string | null> & {
+export type CitizenRow = Record<RecordField, string | null> & {
   id_number: string;
   full_name: string;
   date_of_birth: string;

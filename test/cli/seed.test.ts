@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeCsvChunks } from '../../src/citizens/fake.js';
+import { fakeCsvChunks } from '../../src/seeding/fake.js';
 import { runTool } from '../helpers/cli.js';
 
 const HEADER = 'id_number,full_name,date_of_birth,sex,phone,permanent_address';

@@ -11,7 +11,7 @@ import type { Citizen } from '../../src/citizens/types.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { ServicePolicy } from '../../src/sms/service.js';
-import { inboundParams, signForm } from '../../src/sms/signing.js';
+import { inboundParams, signForm } from '../../src/sms/twilioFixtures.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 
 export const TOKEN = 'test-auth-token-0123456789abcdef';

@@ -6,19 +6,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/store/migrations.js';
-import {
-  exitWithin,
-  person,
-  post,
-  runTool,
-  seedFake,
-  serverEnv,
-  signedSms,
-  startServer,
-  startTool,
-  tempDir,
-  type ServerProcess,
-} from './proc.js';
+import { exitWithin, person, post, runTool, seedFake, serverEnv, signedSms, startServer, startTool, tempDir } from './proc.js';
+import type { ServerProcess } from '../../src/testing/processes.js';
 
 const RECORDS = 5_000;
 const tmp = tempDir('ops-backup-');

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { citizen } from '../../src/testing/citizens.js';
 import { startTestServer, TOKEN as HELPER_TOKEN, type TestServer } from '../helpers/server.js';
+import { childEnv, type Exit } from '../../src/testing/processes.js';
 import {
-  childEnv,
   exitWithin,
   get,
   person,
@@ -20,7 +20,6 @@ import {
   tempDir,
   TOKEN,
   type Answer,
-  type Exit,
 } from './proc.js';
 
 const OWNER = citizen(); // 001099054321, +84912345678

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/testing/embeddedPostgres.js';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/postgres.js';
-import { childEnv, exitWithin, get, ROOT, serverEnv, startServer, tempDir, type Exit } from './proc.js';
+import { childEnv, type Exit } from '../../src/testing/processes.js';
+import { exitWithin, get, ROOT, serverEnv, startServer, tempDir } from './proc.js';
 
 const tmp = tempDir('ops-pg-');
 let db: TestDatabase;

@@ -1,15 +1,17 @@
 // Helpers of the operations tests: the real compiled server and tools (dist/, built by
 // test/global-setup.ts) as child processes on temporary databases, loopback only, port 0, and an
-// HTTP client that tells a complete answer from a refused connection and from a cut one.
+// HTTP client that tells a complete answer from a refused connection and from a cut one. The
+// processes themselves are src/testing/processes.ts's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fakeRow } from '../../src/citizens/fake.js';
+import { fakeRow } from '../../src/seeding/fake.js';
 import { toGsm7 } from '../../src/sms/gsm7.js';
-import { inboundParams, newMessageSid, signForm } from '../../src/sms/signing.js';
+import { inboundParams, newMessageSid, signForm } from '../../src/sms/twilioFixtures.js';
+import { childEnv, startServer as startServerProcess, type Exit, type ServerProcess } from '../../src/testing/processes.js';
 
 /** The project folder. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,19 +29,6 @@ export function tempDir(prefix = 'ops-'): { dir: string; cleanup: () => void } {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** The environment of a child process: PATH and what is given, nothing inherited from the test run. */
-export function childEnv(vars: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-  for (const [k, v] of Object.entries(vars)) if (v !== undefined) env[k] = v;
-  return env;
-}
-
-/** How a child process ended. */
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
 }
 
 /** A running compiled tool (`dist/src/cli/<name>.js`). */
@@ -82,19 +71,6 @@ export async function seedFake(databasePath: string, count: number): Promise<voi
   if (r.code !== 0) throw new Error(`seed failed (${r.code}): ${r.stderr}`);
 }
 
-/** The server as a child process. */
-export interface ServerProcess {
-  proc: ChildProcess;
-  pid: number;
-  port: number;
-  url: string;
-  /** Everything written to stdout and stderr so far. */
-  output: () => string;
-  /** The JSON log lines (stdout) so far. */
-  logs: () => Record<string, unknown>[];
-  exited: Promise<Exit>;
-}
-
 /** The production environment of a test server (port 0, loopback, a signing token). */
 export function serverEnv(databasePath: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
@@ -109,41 +85,12 @@ export function serverEnv(databasePath: string, extra: Record<string, string | u
   };
 }
 
-/** Spawns `node dist/src/server.js` and resolves once it logs `listening` (with its port). */
-export async function startServer(env: Record<string, string | undefined>): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], { cwd: ROOT, env: childEnv(env) });
-  let out = '';
-  let stdout = '';
-  const exited = new Promise<Exit>((resolve) =>
-    proc.on('close', (code, signal) => {
-      resolve({ code, signal });
-    }),
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`server did not start:\n${out}`));
-    }, 20_000);
-    proc.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      stdout += c.toString();
-      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    void exited.then((e) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited before listening (${e.code ?? e.signal}):\n${out}`));
-    });
-  });
-  const logs = () =>
-    stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { proc, pid: proc.pid as number, port, url: `http://127.0.0.1:${port}`, output: () => out, logs, exited };
+let servers = 0;
+
+/** Starts the compiled server with `env`; its log files go beside its database, in the test's folder. */
+export function startServer(env: Record<string, string | undefined>): Promise<ServerProcess> {
+  if (!env.DATABASE_PATH) throw new Error('startServer needs DATABASE_PATH');
+  return startServerProcess({ env, dir: dirname(env.DATABASE_PATH), name: `server-${++servers}` });
 }
 
 /** Resolves with the exit, or rejects after `ms`. */

@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { childEnv, ROOT } from './proc.js';
+import { childEnv } from '../../src/testing/processes.js';
+import { ROOT } from './proc.js';
 
 function soak(args: string[]): Promise<{ code: number | null; out: string }> {
   const proc = spawn(process.execPath, [join(ROOT, 'dist/bench/soak.js'), ...args], { cwd: ROOT, env: childEnv({}) });

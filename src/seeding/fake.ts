@@ -3,7 +3,8 @@
  * record, every record passes validation, ID numbers and phones are unique, and the order of
  * ID numbers is random. All people are fictional.
  */
-import { PROVINCE_CODES } from './provinces.js';
+import { PROVINCE_CODES } from '../citizens/provinces.js';
+import { RECORD_FIELDS, type RecordField } from '../citizens/record.js';
 
 const FAMILY = ['Nguyễn', 'Trần', 'Lê', 'Phạm', 'Hoàng', 'Vũ', 'Đặng', 'Bùi', 'Đỗ', 'Hồ', 'Ngô', 'Dương'];
 const MIDDLE = ['Văn', 'Thị', 'Hữu', 'Minh', 'Thu', 'Đức', 'Ngọc', 'Quang'];
@@ -31,27 +32,8 @@ const STREETS = ['Láng Hạ', 'Trần Phú', 'Lê Lợi', 'Nguyễn Huệ', 'Ha
 const CITIES = ['Hà Nội', 'TP Hồ Chí Minh', 'Đà Nẵng', 'Hải Phòng', 'Cần Thơ', 'Huế'];
 const MOBILE_PREFIXES = ['90', '91', '93', '94', '96', '97', '98', '32', '33', '35', '36', '37', '38', '39'];
 
-/** Column order of the fake CSV (and of the seed file format). */
-export const FAKE_COLUMNS = [
-  'id_number',
-  'full_name',
-  'date_of_birth',
-  'sex',
-  'phone',
-  'birth_registration_place',
-  'hometown',
-  'ethnicity',
-  'religion',
-  'nationality',
-  'permanent_address',
-  'temporary_address',
-  'current_address',
-  'card_issued_on',
-  'card_expires_on',
-] as const;
-
 /** A raw seed row, as it would come from a CSV file. */
-export type FakeRow = Record<(typeof FAKE_COLUMNS)[number], string>;
+export type FakeRow = Record<RecordField, string>;
 
 /** A small seeded PRNG (mulberry32): the same seed always draws the same numbers in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -124,12 +106,12 @@ function csvField(value: string): string {
 
 /** The CSV text (header included) of fake rows `[0, count)`, in chunks for streaming to a file. */
 export function* fakeCsvChunks(count: number, chunkRows = 10_000): Generator<string> {
-  yield `${FAKE_COLUMNS.join(',')}\n`;
+  yield `${RECORD_FIELDS.join(',')}\n`;
   for (let start = 0; start < count; start += chunkRows) {
     const lines: string[] = [];
     for (let i = start; i < Math.min(count, start + chunkRows); i++) {
       const row = fakeRow(i);
-      lines.push(FAKE_COLUMNS.map((c) => csvField(row[c])).join(','));
+      lines.push(RECORD_FIELDS.map((c) => csvField(row[c])).join(','));
     }
     yield `${lines.join('\n')}\n`;
   }

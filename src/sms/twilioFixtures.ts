@@ -1,6 +1,8 @@
 /**
- * Signs a form exactly as Twilio does (X-Twilio-Signature over the public URL and every
- * parameter). Used by the SMS simulator, the tests and the benchmark.
+ * Twilio's side of the webhook, for the SMS simulator, the tests and the benchmark (never the
+ * server): a form signed exactly as Twilio signs it (X-Twilio-Signature over the public URL and
+ * every parameter), Twilio-shaped MessageSids, and the parameters of an inbound SMS. The server's
+ * own check of the signature is signature.ts.
  */
 import { createHash } from 'node:crypto';
 import twilio from 'twilio';
