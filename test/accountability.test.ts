@@ -1,7 +1,8 @@
 // Accountability through the real webhook: one audit row per message, LS, the hourly limit, the
 // lockout (both surviving a restart), redelivered MessageSids, and logs free of personal data, on
-// SQLite and on PostgreSQL; then what SQLite does while another connection holds its write lock.
+// SQLite and on PostgreSQL; then what each database does while another connection holds a lock.
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { citizen } from '../src/testing/citizens.js';
 import { STORES, startTestServer, T0, type TestServer } from './helpers/server.js';
@@ -283,9 +284,62 @@ describe('SQLite only: another connection holds the write lock', () => {
   });
 });
 
+describe('PostgreSQL only: another session holds the sender’s row', () => {
+  let s: TestServer;
+  beforeEach(async () => {
+    s = await startTestServer([OWNER, OTHER], {}, { store: 'postgres' });
+  });
+  afterEach(async () => s.close());
+
+  it('a message and its redelivery, on two connections, wait; when each commit then fails, both are answered 503 and nothing was sent unaudited', async () => {
+    const sid = testSid('in flight');
+    const lookup = () => s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: sid } });
+    expect((await s.sms('+84912345678', 'HD')).status).toBe(200); // the sender now has a state row
+    const holder = new pg.Client({ connectionString: postgresUrl(s) }); // another node's session, or an officer's
+    holder.on('error', () => undefined); // its session ended by the database's removal after a failure
+    await holder.connect();
+    let answers: Awaited<ReturnType<typeof lookup>>[];
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM senders WHERE sender = $1 FOR UPDATE`, ['+84912345678']);
+      const delivered = [lookup(), lookup()]; // the message, and Twilio's redelivery of it
+      await waitForLockWaits(holder, 2); // both have read and wait for the sender's row
+      // The writes that then get the row fail (a full disk): the audit insert raises.
+      await holder.query(`CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = 'disk_full'; END $$`);
+      await holder.query(`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION fail_audit()`);
+      await holder.query('COMMIT');
+      answers = await Promise.all(delivered);
+      await holder.query('DROP TRIGGER fail_audit ON audit_log');
+    } finally {
+      await holder.end();
+    }
+    await expectNothingSentUnaudited(s, sid, answers);
+  });
+});
+
 function sqliteFile(s: TestServer): string {
   if (s.file === undefined) throw new Error('not a SQLite test server');
   return s.file;
+}
+
+function postgresUrl(s: TestServer): string {
+  if (s.databaseUrl === undefined) throw new Error('not a PostgreSQL test server');
+  return s.databaseUrl;
+}
+
+/** Resolves once `count` other sessions of the holder's database wait for a lock. */
+async function waitForLockWaits(holder: pg.Client, count: number): Promise<void> {
+  for (;;) {
+    // Inside a transaction the statistics views keep the snapshot of their first read: drop it.
+    await holder.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await holder.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
+    );
+    if ((rows[0]?.n ?? 0) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /**
