@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { citizen } from '../src/testing/citizens.js';
+import { untilSessionsWaitForLocks } from '../src/testing/postgres.js';
 import { STORES, startTestServer, T0, type TestServer } from './helpers/server.js';
 import { testSid } from '../src/sms/twilioFixtures.js';
 
@@ -303,7 +304,7 @@ describe('PostgreSQL only: another session holds the sender’s row', () => {
       await holder.query('BEGIN');
       await holder.query(`SELECT 1 FROM senders WHERE sender = $1 FOR UPDATE`, ['+84912345678']);
       const delivered = [lookup(), lookup()]; // the message, and Twilio's redelivery of it
-      await waitForLockWaits(holder, 2); // both have read and wait for the sender's row
+      await untilSessionsWaitForLocks(postgresUrl(s), 2); // both have read and wait for the sender's row
       // The writes that then get the row fail (a full disk): the audit insert raises.
       await holder.query(`CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = 'disk_full'; END $$`);
@@ -326,20 +327,6 @@ function sqliteFile(s: TestServer): string {
 function postgresUrl(s: TestServer): string {
   if (s.databaseUrl === undefined) throw new Error('not a PostgreSQL test server');
   return s.databaseUrl;
-}
-
-/** Resolves once `count` other sessions of the holder's database wait for a lock. */
-async function waitForLockWaits(holder: pg.Client, count: number): Promise<void> {
-  for (;;) {
-    // Inside a transaction the statistics views keep the snapshot of their first read: drop it.
-    await holder.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await holder.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
-    );
-    if ((rows[0]?.n ?? 0) >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /**

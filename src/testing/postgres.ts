@@ -79,3 +79,18 @@ export async function createTestDatabase(
 export function createMigratedTestDatabase(): Promise<TestDatabase> {
   return createTestDatabase(inject('postgresUrl'), { template: inject('postgresTemplate') });
 }
+
+/** Resolves once at least `count` sessions of the database at `url` wait for a lock (polled, from a connection of its own). */
+export async function untilSessionsWaitForLocks(url: string, count: number): Promise<void> {
+  for (;;) {
+    const waiting = await withClient(url, async (c) => {
+      const { rows } = await c.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
+      );
+      return rows[0]?.n ?? 0;
+    });
+    if (waiting >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
