@@ -189,17 +189,20 @@ describe('one of two nodes killed with SIGKILL under load', () => {
   it('loses no audited reply: every reply that carried data has its served row; and the other node keeps serving', async () => {
     const [a, b] = await Promise.all([startNode(db.url, tmp.dir, LIMITS), startNode(db.url, tmp.dir, LIMITS)]);
     try {
+      /** Data replies the clients received, by MessageSid. */
       const served = new Map<string, FakePerson>();
       const sent = new Set<string>();
       const failures: string[] = [];
       let next = 0;
       let answers = 0;
       let killed = false;
-      let servedByBAfterKill = 0;
-      // 16 clients, alternating between the nodes; each sender asks about 5 times at most (below
-      // the hourly limit). Once A is gone, what could not reach it goes to B, as the proxy would.
+      const servedByB = { before: 0, after: 0 };
+      let retriedOnB = 0;
+      // 16 clients, alternating between the nodes; each sender asks a few times at most (below the
+      // hourly limit). A request A did not answer (refused, or cut when A died with it in flight)
+      // goes to B with the same MessageSid, as Twilio's retry through the proxy would.
       const client = async (c: number) => {
-        for (let n = 0; n < 400 && servedByBAfterKill < 200; n++) {
+        for (let n = 0; n < 400 && servedByB.after < 200; n++) {
           const p = person(next++ % RECORDS);
           const request = signedSms(p.phone, `TT ${p.id}`);
           sent.add(request.sid);
@@ -207,41 +210,60 @@ describe('one of two nodes killed with SIGKILL under load', () => {
           let answer = await post(target.url, '/sms', request);
           if (answer.kind !== 'complete' && target === a && killed) {
             target = b;
+            retriedOnB++;
             answer = await post(b.url, '/sms', request);
           }
+          const name = target === a ? 'A' : 'B';
           if (answer.kind !== 'complete') {
-            failures.push(`${target === a ? 'A' : 'B'}: ${JSON.stringify(answer)}`);
+            failures.push(`${name}: ${JSON.stringify(answer)}`);
             continue;
           }
           answers++;
-          if (answer.status !== 200) failures.push(`${target === a ? 'A' : 'B'}: status ${answer.status}`);
-          else if (answer.body.includes(p.name)) {
-            expect(answer.body).toMatch(TWIML_MESSAGE);
-            served.set(request.sid, p);
-            if (killed && target === b) servedByBAfterKill++;
-            // Killed the moment it has sent a reply with data: that reply's row must be committed.
-            if (answers >= 300 && !killed && target === a) {
-              killed = true;
-              a.proc.kill('SIGKILL');
-            }
+          if (answer.status !== 200 || !answer.body.includes(p.name)) {
+            failures.push(`${name}: ${answer.status} ${answer.body}`);
+            continue;
+          }
+          expect(answer.body).toMatch(TWIML_MESSAGE);
+          served.set(request.sid, p);
+          if (target === b) servedByB[killed ? 'after' : 'before']++;
+          // Killed the moment it has sent a reply with data, with other requests in flight on it.
+          if (answers >= 300 && !killed && target === a) {
+            killed = true;
+            a.proc.kill('SIGKILL');
           }
         }
       };
       await Promise.all(Array.from({ length: 16 }, (_, c) => client(c)));
       expect((await exitWithin(a.exited, 10_000)).signal).toBe('SIGKILL');
+      // B answered every request sent to it, before the kill, while A died and afterwards.
       expect(failures).toEqual([]);
-      expect(servedByBAfterKill).toBeGreaterThanOrEqual(200);
-      expect((await get(b.url, '/readyz')).status).toBe(200);
+      expect(servedByB.before).toBeGreaterThan(0);
+      expect(servedByB.after).toBeGreaterThanOrEqual(200);
+      expect(retriedOnB).toBeGreaterThan(0);
+      expect(b.hasExited()).toBe(false);
 
+      // Every data reply received has its committed audit row, of that sender and record.
       const rows = new Map((await auditOf(db, [...sent])).map((r) => [r.message_sid, r]));
       const missing = [...served].filter(([sid, p]) => {
         const r = rows.get(sid);
         return !(r?.outcome === 'served' && r.sender === p.phone && r.target_id === p.id);
       });
       expect(missing.map(([sid]) => sid)).toEqual([]);
-      // Nothing recorded that no client sent.
-      const all = await db.sql<{ message_sid: string }>(`SELECT message_sid FROM audit_log`);
+      // And the other way round: since every request A left unanswered was retried on B, which
+      // answers a message already recorded with its recorded reply, each served row reached a client.
+      const all = await db.sql<{ message_sid: string; outcome: string }>(`SELECT message_sid, outcome FROM audit_log`);
       expect(all.filter((r) => !sent.has(r.message_sid))).toEqual([]);
+      expect(all.filter((r) => r.outcome === 'served' && !served.has(r.message_sid))).toEqual([]);
+      expect(all).toHaveLength(served.size);
+
+      // After the load, B still serves and records.
+      expect((await get(b.url, '/readyz')).status).toBe(200);
+      const p = person(RECORDS - 1);
+      const after = signedSms(p.phone, `CC ${p.id}`);
+      const answer = complete(await post(b.url, '/sms', after));
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatch(/The can cuoc/);
+      expect(outcomes(await auditOf(db, [after.sid]))).toEqual({ served: 1 });
     } finally {
       await stopServer(b);
       if (!a.hasExited()) await stopServer(a);
