@@ -1,7 +1,9 @@
 // The compiled server started on PostgreSQL (DATABASE_URL): it migrates an empty database, names
 // the store in its start-up line without the password, answers health checks and stops cleanly;
-// with a database it cannot reach it stops at once with one line and a non-zero exit.
+// with a database it cannot reach (refused, silent, wrong credentials) or a malformed
+// DATABASE_URL it stops by itself with one line, never the password, and a non-zero exit.
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/testing/embeddedPostgres.js';
@@ -41,22 +43,73 @@ describe('the server on PostgreSQL', () => {
   it('exits 1 at once, in one line without the password, when the database cannot be reached', async () => {
     const port = await freePort();
     const url = `postgres://sms:Sup3r-Secret@127.0.0.1:${port}/citizens`;
-    const child = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-      env: childEnv(serverEnv(join(tmp.dir, 'unused.db'), { DATABASE_URL: url })),
-    });
-    let stderr = '';
-    let stdout = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    const exited = new Promise<Exit>((resolve) =>
-      child.on('close', (code, signal) => {
-        resolve({ code, signal });
-      }),
-    );
-    expect(await exitWithin(exited, 15_000)).toMatchObject({ code: 1 });
-    expect(stderr).toMatch(
+    const r = await failedStart(url);
+    expect(r.exit).toMatchObject({ code: 1 });
+    expect(r.stderr).toMatch(
       new RegExp(`^error: cannot open the database PostgreSQL 127\\.0\\.0\\.1:${port}/citizens: [^\\n]*ECONNREFUSED[^\\n]*\\n$`),
     );
-    expect(stderr + stdout).not.toContain('Sup3r-Secret');
+    expect(r.stderr + r.stdout).not.toContain('Sup3r-Secret');
+  });
+
+  it('exits 1 in one line when the server accepts the connection but never answers (the connect timeout)', async () => {
+    // A TCP listener that says nothing, like a host behind a firewall that drops packets.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const r = await failedStart(`postgres://sms:Sup3r-Secret@127.0.0.1:${port}/citizens`);
+      expect(r.exit).toMatchObject({ code: 1 });
+      expect(r.stderr).toMatch(
+        new RegExp(`^error: cannot open the database PostgreSQL 127\\.0\\.0\\.1:${port}/citizens: [^\\n]*timeout[^\\n]*\\n$`),
+      );
+      expect(r.stderr + r.stdout).not.toContain('Sup3r-Secret');
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
+  it('exits 1 in one line, without either password, when the server refuses the credentials', async () => {
+    const url = new URL(db.url);
+    url.password = 'Wr0ng-Secret';
+    const r = await failedStart(url.toString());
+    expect(r.exit).toMatchObject({ code: 1 });
+    expect(r.stderr).toMatch(/^error: cannot open the database PostgreSQL [^\n]*password authentication failed[^\n]*\n$/);
+    expect(r.stderr + r.stdout).not.toContain('Wr0ng-Secret');
+    expect(r.stderr + r.stdout).not.toContain(new URL(db.url).password);
+  });
+
+  it.each([
+    ['not a URL', 'postgres//sms:Sup3r-Secret@db.example.vn/citizens', /must be a URL/],
+    ['another scheme', 'mysql://sms:Sup3r-Secret@db.example.vn:3306/citizens', /must start with postgres:\/\/ or postgresql:\/\//],
+    ['no database', 'postgresql://sms:Sup3r-Secret@db.example.vn:5432', /names no database/],
+  ])('exits 1 in one line, without the password, for a malformed DATABASE_URL (%s)', async (_, url, reason) => {
+    const r = await failedStart(url);
+    expect(r.exit).toMatchObject({ code: 1 });
+    expect(r.stderr).toMatch(/^error: Invalid setting DATABASE_URL: [^\n]+\n$/);
+    expect(r.stderr).toMatch(reason);
+    expect(r.stderr + r.stdout).not.toContain('Sup3r-Secret');
   });
 });
+
+/** Starts the compiled server on `databaseUrl`, expecting it to stop by itself; waits for its exit. */
+async function failedStart(databaseUrl: string): Promise<{ exit: Exit; stderr: string; stdout: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+    env: childEnv(serverEnv(join(tmp.dir, 'unused.db'), { DATABASE_URL: databaseUrl })),
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const exited = new Promise<Exit>((resolve) =>
+    child.on('close', (code, signal) => {
+      resolve({ code, signal });
+    }),
+  );
+  try {
+    return { exit: await exitWithin(exited, 15_000), stderr, stdout };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
