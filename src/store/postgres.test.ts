@@ -248,6 +248,24 @@ describe('connections lost', () => {
     expect((await store.counts()).auditLog).toBe(10);
   });
 
+  it('refuses admissions as unavailable while the database takes no writes (a standby not yet promoted), then admits again', async () => {
+    const store = await open();
+    await seed(store, [citizen()]);
+    await db.sql(`ALTER DATABASE ${db.name} SET default_transaction_read_only = on`);
+    await db.terminateSessions();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const readOnly = await failure(store.admit(admission(), served));
+    expect(readOnly).toBeInstanceOf(StoreUnavailableError);
+    expect(readOnly.message).toMatch(/read-only transaction/);
+    // Promoted: writable again. The pool's connections opened meanwhile are dropped by the
+    // failover (terminated here) and new ones take writes, with no restart.
+    await db.sql(`BEGIN READ WRITE; ALTER DATABASE ${db.name} RESET default_transaction_read_only; COMMIT`);
+    await db.terminateSessions();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(store.admit(admission(), served)).resolves.toMatchObject({ duplicate: false });
+    expect((await store.counts()).auditLog).toBe(1);
+  });
+
   describe('the server going away and coming back', () => {
     let server: EmbeddedServer;
     beforeAll(async () => {
