@@ -236,6 +236,21 @@ describe('timeouts', () => {
   });
 });
 
+describe('a statement timeout set on the role or the database (as behind PgBouncer)', () => {
+  it("does not apply to the tools' long operations, whose connections ask for none", async () => {
+    // The role's default in this database, far below what a seed or a count may take.
+    await db.sql(`ALTER ROLE CURRENT_USER IN DATABASE ${db.name} SET statement_timeout = '100ms'`);
+    const store = await open();
+    const tool = await store.maintenanceClient();
+    try {
+      expect((await tool.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]?.statement_timeout).toBe('0');
+      await expect(tool.query('SELECT pg_sleep(0.3)')).resolves.toBeDefined();
+    } finally {
+      await tool.end();
+    }
+  });
+});
+
 describe('connections lost', () => {
   it('answers again on the same store after every session was terminated (a failover or restart)', async () => {
     const store = await open();

@@ -277,11 +277,17 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** A connection outside the pool, without the webhook's timeouts, for tools' long operations. */
+  /**
+   * A connection outside the pool, without the webhook's timeouts, for tools' long operations.
+   * "No statement timeout" is asked for in the startup packet (`-c statement_timeout=0`): pg sends
+   * no `statement_timeout` parameter for 0, and the session would then get the role's, database's
+   * or server's default (such as the 3.5 s a PgBouncer setup puts on the role), which would stop
+   * a large seed.
+   */
   async maintenanceClient(): Promise<pg.Client> {
     const client = new pg.Client({
       ...this.clientConfig,
-      statement_timeout: 0,
+      options: '-c statement_timeout=0',
       idle_in_transaction_session_timeout: TOOL_IDLE_IN_TRANSACTION_MS,
     });
     client.on('error', () => undefined);
