@@ -272,12 +272,15 @@ describe('connections lost', () => {
     const readOnly = await failure(store.admit(admission(), served));
     expect(readOnly).toBeInstanceOf(StoreUnavailableError);
     expect(readOnly.message).toMatch(/read-only transaction/);
+    expect(await store.acceptsWrites()).toBe(false);
+    await store.ping();
     // Promoted: writable again. The pool's connections opened meanwhile are dropped by the
     // failover (terminated here) and new ones take writes, with no restart.
     await db.sql(`BEGIN READ WRITE; ALTER DATABASE ${db.name} RESET default_transaction_read_only; COMMIT`);
     await db.terminateSessions();
     await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(store.admit(admission(), served)).resolves.toMatchObject({ duplicate: false });
+    expect(await store.acceptsWrites()).toBe(true);
     expect((await store.counts()).auditLog).toBe(1);
   });
 

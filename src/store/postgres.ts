@@ -106,6 +106,7 @@ const SQL = {
   pruneReplies: `DELETE FROM message_replies WHERE at < $1`,
   pruneSenders: `DELETE FROM senders WHERE sender IN
     (SELECT sender FROM senders WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT ${PRUNE_BATCH})`,
+  readOnly: `SELECT current_setting('transaction_read_only') AS value`,
   counts: `SELECT (SELECT count(*) FROM citizens) AS citizens, (SELECT count(*) FROM audit_log) AS audit_log,
     (SELECT count(*) FROM message_replies) AS replies, (SELECT count(*) FROM senders) AS senders`,
 };
@@ -560,6 +561,14 @@ export class PostgresStore implements Store {
 
   async migrationsCurrent(): Promise<boolean> {
     return this.withClient(async (client) => (await schemaVersion(client)) === SCHEMA_VERSION);
+  }
+
+  /** A standby (in recovery) and a database or role with `default_transaction_read_only` take no writes. */
+  async acceptsWrites(): Promise<boolean> {
+    return this.withClient(async (client) => {
+      const row = (await query<{ value: string }>(client, 'readOnly', SQL.readOnly, [])).rows[0];
+      return row?.value === 'off';
+    });
   }
 
   /**

@@ -9,7 +9,9 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/testing/embeddedPostgres.js';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/postgres.js';
 import { childEnv, type Exit } from '../../src/testing/processes.js';
-import { exitWithin, get, ROOT, serverEnv, startServer, tempDir } from './proc.js';
+import { exitWithin, get, post, ROOT, serverEnv, signedSms, startServer, tempDir } from './proc.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const tmp = tempDir('ops-pg-');
 let db: TestDatabase;
@@ -34,6 +36,33 @@ describe('the server on PostgreSQL', () => {
       expect((await get(server.url, '/healthz')).status).toBe(200);
       expect((await get(server.url, '/readyz')).status).toBe(200);
       expect(await db.sql('SELECT version FROM schema_migrations')).toHaveLength(1);
+    } finally {
+      server.proc.kill('SIGTERM');
+    }
+    expect(await exitWithin(server.exited, 15_000)).toMatchObject({ code: 0 });
+  });
+
+  it('on a database that takes no writes (a standby not yet promoted): /sms and /readyz answer 503, /healthz 200; all 200 once it is writable', async () => {
+    const server = await startServer(serverEnv(join(tmp.dir, 'unused.db'), { DATABASE_URL: db.url }));
+    // The sessions a failover cuts; the pool's new ones land on a read-only database.
+    const setReadOnly = async (on: boolean) => {
+      await db.sql(`BEGIN READ WRITE; ALTER DATABASE ${db.name} SET default_transaction_read_only = ${on ? 'on' : 'off'}; COMMIT`);
+      await db.terminateSessions();
+    };
+    const sms = async (text: string) => post(server.url, '/sms', signedSms('+84912345678', text));
+    try {
+      expect(await sms('HD')).toMatchObject({ kind: 'complete', status: 200 });
+      await setReadOnly(true);
+      // The pool drops the connections the server ended; wait until the node is on new ones.
+      while ((await get(server.url, '/healthz')).status !== 200) await sleep(50);
+      expect(await get(server.url, '/readyz')).toEqual({ status: 503, body: 'not ready' });
+      expect(await sms('HD')).toMatchObject({ kind: 'complete', status: 503 });
+      expect(server.logs().some((l) => l.msg === 'not ready' && JSON.stringify(l).includes('read-only'))).toBe(true);
+
+      await setReadOnly(false);
+      while ((await get(server.url, '/readyz')).status !== 200) await sleep(50);
+      expect(await sms('HD')).toMatchObject({ kind: 'complete', status: 200 });
+      expect(server.hasExited()).toBe(false);
     } finally {
       server.proc.kill('SIGTERM');
     }
