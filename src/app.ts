@@ -69,6 +69,7 @@ export function createApp(deps: AppDeps): Express {
     try {
       await store.ping();
       if (!(await store.migrationsCurrent())) throw new Error('migrations not current');
+      if (!(await store.acceptsWrites())) throw new Error('the database is read-only');
       res.type('text/plain').send('ready');
     } catch (err) {
       logger.error({ err: { message: errorMessage(err) } }, 'not ready');

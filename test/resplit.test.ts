@@ -6,11 +6,11 @@
 // served lookup and a refused one, which could lock the citizen's number) and sends every one.
 // Each must be refused, or (when it still carries the captured MessageSid, so it is that message
 // again) be answered as a redelivery; and none may record anything: no audit row, no reply body,
-// no change to the sender's state.
+// no change to the sender's state. On SQLite and on PostgreSQL.
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { citizen } from '../src/testing/citizens.js';
-import { PUBLIC_BASE, TOKEN, startTestServer, type TestServer } from './helpers/server.js';
+import { PUBLIC_BASE, STORES, TOKEN, startTestServer, type TestServer } from './helpers/server.js';
 import { parseForm } from '../src/sms/form.js';
 import { inboundParams, signForm, testSid } from '../src/sms/twilioFixtures.js';
 import { checkTwilioParams, TWILIO_PARAM_NAME } from '../src/sms/twilioParams.js';
@@ -96,75 +96,15 @@ const READ = ['MessageSid', 'SmsSid', 'SmsMessageSid', 'AccountSid', 'From', 'Bo
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 const DATA = [OWNER.idNumber, OTHER.idNumber, 'Nguyen Van Thu', 'Nguyễn Văn Thử', 'Tran Thi Khac'];
 
-let s: TestServer;
-beforeAll(async () => {
-  s = await startTestServer([OWNER, OTHER], { rateLimitPerHour: 1000, replyLimitPerHour: 1000 });
-});
-afterAll(async () => s.close());
-
-/** What the store holds that a replay could change. */
-async function recorded() {
-  const counts = await s.store.counts();
-  return {
-    auditLog: counts.auditLog,
-    replies: counts.replies,
-    senders: counts.senders,
-    sender: await s.store.senderState(OWNER.phone),
-    trail: await s.store.auditTrail(OWNER.idNumber),
-  };
-}
-
-/** Posts `pairs` as a form with the captured signature. */
-function replay(pairs: readonly Pair[], signature: string) {
-  const body = new URLSearchParams(pairs.map(([n, v]): [string, string] => [n, v])).toString();
-  return s.post('/sms', { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
-}
-
-/** Sends every request, a few at a time, and gives the answers in order. */
-async function replayAll(resplits: readonly Pair[][], signature: string) {
-  const answers: Awaited<ReturnType<typeof replay>>[] = [];
-  for (let i = 0; i < resplits.length; i += 16)
-    answers.push(...(await Promise.all(resplits.slice(i, i + 16).map((r) => replay(r, signature)))));
-  return answers;
-}
-
 const captured = [
   { name: 'a served lookup', body: `TT ${OWNER.idNumber}`, sid: testSid('captured served') },
   { name: 'a refused lookup (failures lock the number)', body: `TT ${OTHER.idNumber}`, sid: testSid('captured refused') },
 ];
 
-describe.each(captured)('re-splits of $name', ({ body, sid }) => {
+describe.each(captured)('re-splits of $name, by the webhook’s rules', ({ body, sid }) => {
   const params = inboundParams(OWNER.phone, body, { MessageSid: sid });
-  const pairs: Pair[] = Object.entries(params);
   const { signature } = signForm(TOKEN, URL, params);
-  let original: { status: number; text: string };
-
-  beforeAll(async () => {
-    s.clock.now += 60_000;
-    original = await s.post('/sms', {
-      body: new URLSearchParams(params).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-    });
-    expect(original.status).toBe(200);
-  });
-
-  it('the attack: every cut of every value whose rest sorts last as a new name is refused with 400, naming no data', async () => {
-    const resplits = attackResplits(pairs);
-    // The review's case among them: MessageSid cut before each of its lower-case hex digits.
-    const sidCuts = resplits.filter((r) => r.some(([n, v]) => n === 'MessageSid' && v !== sid));
-    expect(sidCuts.length).toBe(sid.slice(2).replace(/[^a-f]/g, '').length);
-    for (const r of resplits) expect(twilio.validateRequest(TOKEN, signature, URL, Object.fromEntries(r))).toBe(true);
-    const before = await recorded();
-    const answers = await replayAll(resplits, signature);
-    answers.forEach((answer, i) => {
-      expect({ resplit: resplits[i], status: answer.status }).toEqual({ resplit: resplits[i], status: 400 });
-      expect(answer.text.length).toBeLessThan(80);
-      for (const data of DATA) expect(answer.text).not.toContain(data);
-    });
-    expect(await recorded()).toEqual(before);
-  });
-
-  const resplits = allResplits(pairs);
+  const resplits = allResplits(Object.entries(params));
 
   it('the general case, every re-split: the webhook’s rules refuse it, or it is the captured message again', () => {
     expect(resplits.length).toBeGreaterThan(10_000);
@@ -182,32 +122,100 @@ describe.each(captured)('re-splits of $name', ({ body, sid }) => {
     expect(acceptedAsAnother).toEqual([]);
     expect(refused).toBeGreaterThan(resplits.length / 2);
   });
+});
 
-  it('the general case through HTTP, one re-split of each kind the webhook can tell apart: refused or a redelivery, and nothing recorded', async () => {
-    // The webhook reads only whether every name is Twilio's, and the fields below: re-splits that
-    // agree on those get the same treatment (there are tens of thousands, too many to post).
-    const kinds = new Map<string, Pair[]>();
-    for (const resplit of resplits) {
-      const values = new Map(resplit);
-      const kind = JSON.stringify([resplit.every(([n]) => TWILIO_PARAM_NAME.test(n)), ...READ.map((name) => values.get(name) ?? null)]);
-      if (!kinds.has(kind)) kinds.set(kind, resplit);
-    }
-    const representatives = [...kinds.values()];
-    expect(representatives.length).toBeGreaterThan(50);
-    const before = await recorded();
-    const answers = await replayAll(representatives, signature);
-    answers.forEach((answer, i) => {
-      const resplit = representatives[i] ?? [];
-      if (answer.status === 400 || answer.status === 403) {
-        for (const data of DATA) expect(answer.text).not.toContain(data);
-        return;
-      }
-      // Accepted only as the same message: its MessageSid untouched, answered as a redelivery (the
-      // reply sent then, or nothing when the sender now reads differently).
-      const messageSid = resplit.find(([n]) => n === 'MessageSid')?.[1];
-      expect({ resplit, status: answer.status, messageSid }).toEqual({ resplit, status: 200, messageSid: sid });
-      expect([original.text, EMPTY_TWIML]).toContain(answer.text);
+describe.each(STORES)('on %s', (store) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer([OWNER, OTHER], { rateLimitPerHour: 1000, replyLimitPerHour: 1000 }, { store });
+  });
+  afterAll(async () => s.close());
+
+  /** What the store holds that a replay could change. */
+  async function recorded() {
+    const counts = await s.store.counts();
+    return {
+      auditLog: counts.auditLog,
+      replies: counts.replies,
+      senders: counts.senders,
+      sender: await s.store.senderState(OWNER.phone),
+      trail: await s.store.auditTrail(OWNER.idNumber),
+    };
+  }
+
+  /** Posts `pairs` as a form with the captured signature. */
+  function replay(pairs: readonly Pair[], signature: string) {
+    const body = new URLSearchParams(pairs.map(([n, v]): [string, string] => [n, v])).toString();
+    return s.post('/sms', { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
+  }
+
+  /** Sends every request, a few at a time, and gives the answers in order. */
+  async function replayAll(resplits: readonly Pair[][], signature: string) {
+    const answers: Awaited<ReturnType<typeof replay>>[] = [];
+    for (let i = 0; i < resplits.length; i += 16)
+      answers.push(...(await Promise.all(resplits.slice(i, i + 16).map((r) => replay(r, signature)))));
+    return answers;
+  }
+
+  describe.each(captured)('re-splits of $name', ({ body, sid }) => {
+    const params = inboundParams(OWNER.phone, body, { MessageSid: sid });
+    const pairs: Pair[] = Object.entries(params);
+    const { signature } = signForm(TOKEN, URL, params);
+    let original: { status: number; text: string };
+
+    beforeAll(async () => {
+      s.clock.now += 60_000;
+      original = await s.post('/sms', {
+        body: new URLSearchParams(params).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      });
+      expect(original.status).toBe(200);
     });
-    expect(await recorded()).toEqual(before);
+
+    it('the attack: every cut of every value whose rest sorts last as a new name is refused with 400, naming no data', async () => {
+      const resplits = attackResplits(pairs);
+      // The review's case among them: MessageSid cut before each of its lower-case hex digits.
+      const sidCuts = resplits.filter((r) => r.some(([n, v]) => n === 'MessageSid' && v !== sid));
+      expect(sidCuts.length).toBe(sid.slice(2).replace(/[^a-f]/g, '').length);
+      for (const r of resplits) expect(twilio.validateRequest(TOKEN, signature, URL, Object.fromEntries(r))).toBe(true);
+      const before = await recorded();
+      const answers = await replayAll(resplits, signature);
+      answers.forEach((answer, i) => {
+        expect({ resplit: resplits[i], status: answer.status }).toEqual({ resplit: resplits[i], status: 400 });
+        expect(answer.text.length).toBeLessThan(80);
+        for (const data of DATA) expect(answer.text).not.toContain(data);
+      });
+      expect(await recorded()).toEqual(before);
+    });
+
+    const resplits = allResplits(pairs);
+
+    it('the general case through HTTP, one re-split of each kind the webhook can tell apart: refused or a redelivery, and nothing recorded', async () => {
+      // The webhook reads only whether every name is Twilio's, and the fields below: re-splits that
+      // agree on those get the same treatment (there are tens of thousands, too many to post).
+      const kinds = new Map<string, Pair[]>();
+      for (const resplit of resplits) {
+        const values = new Map(resplit);
+        const kind = JSON.stringify([resplit.every(([n]) => TWILIO_PARAM_NAME.test(n)), ...READ.map((name) => values.get(name) ?? null)]);
+        if (!kinds.has(kind)) kinds.set(kind, resplit);
+      }
+      const representatives = [...kinds.values()];
+      expect(representatives.length).toBeGreaterThan(50);
+      const before = await recorded();
+      const answers = await replayAll(representatives, signature);
+      answers.forEach((answer, i) => {
+        const resplit = representatives[i] ?? [];
+        if (answer.status === 400 || answer.status === 403) {
+          for (const data of DATA) expect(answer.text).not.toContain(data);
+          return;
+        }
+        // Accepted only as the same message: its MessageSid untouched, answered as a redelivery (the
+        // reply sent then, or nothing when the sender now reads differently).
+        const messageSid = resplit.find(([n]) => n === 'MessageSid')?.[1];
+        expect({ resplit, status: answer.status, messageSid }).toEqual({ resplit, status: 200, messageSid: sid });
+        expect([original.text, EMPTY_TWIML]).toContain(answer.text);
+      });
+      expect(await recorded()).toEqual(before);
+    });
   });
 });

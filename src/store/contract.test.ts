@@ -359,10 +359,11 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
 
     describe('health', () => {
       it(
-        'answers ping, has current migrations, passes its integrity check and reports a size',
+        'answers ping, has current migrations, takes writes, passes its integrity check and reports a size',
         withStore(async ({ store }) => {
           await store.ping();
           expect(await store.migrationsCurrent()).toBe(true);
+          expect(await store.acceptsWrites()).toBe(true);
           expect(await store.checkIntegrity()).toEqual([]);
           expect(await store.sizeBytes()).toBeGreaterThan(0);
           expect(store.description).not.toMatch(/password|:[^/@]*@/);

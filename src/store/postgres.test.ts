@@ -236,6 +236,21 @@ describe('timeouts', () => {
   });
 });
 
+describe('a statement timeout set on the role or the database (as behind PgBouncer)', () => {
+  it("does not apply to the tools' long operations, whose connections ask for none", async () => {
+    // The role's default in this database, far below what a seed or a count may take.
+    await db.sql(`ALTER ROLE CURRENT_USER IN DATABASE ${db.name} SET statement_timeout = '100ms'`);
+    const store = await open();
+    const tool = await store.maintenanceClient();
+    try {
+      expect((await tool.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]?.statement_timeout).toBe('0');
+      await expect(tool.query('SELECT pg_sleep(0.3)')).resolves.toBeDefined();
+    } finally {
+      await tool.end();
+    }
+  });
+});
+
 describe('connections lost', () => {
   it('answers again on the same store after every session was terminated (a failover or restart)', async () => {
     const store = await open();
@@ -246,6 +261,27 @@ describe('connections lost', () => {
     const after = await Promise.all(Array.from({ length: 5 }, () => store.admit(admission(), served)));
     expect(after.every((r) => !r.duplicate && r.verdict.outcome === 'served')).toBe(true);
     expect((await store.counts()).auditLog).toBe(10);
+  });
+
+  it('refuses admissions as unavailable while the database takes no writes (a standby not yet promoted), then admits again', async () => {
+    const store = await open();
+    await seed(store, [citizen()]);
+    await db.sql(`ALTER DATABASE ${db.name} SET default_transaction_read_only = on`);
+    await db.terminateSessions();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const readOnly = await failure(store.admit(admission(), served));
+    expect(readOnly).toBeInstanceOf(StoreUnavailableError);
+    expect(readOnly.message).toMatch(/read-only transaction/);
+    expect(await store.acceptsWrites()).toBe(false);
+    await store.ping();
+    // Promoted: writable again. The pool's connections opened meanwhile are dropped by the
+    // failover (terminated here) and new ones take writes, with no restart.
+    await db.sql(`BEGIN READ WRITE; ALTER DATABASE ${db.name} RESET default_transaction_read_only; COMMIT`);
+    await db.terminateSessions();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(store.admit(admission(), served)).resolves.toMatchObject({ duplicate: false });
+    expect(await store.acceptsWrites()).toBe(true);
+    expect((await store.counts()).auditLog).toBe(1);
   });
 
   describe('the server going away and coming back', () => {

@@ -106,6 +106,7 @@ const SQL = {
   pruneReplies: `DELETE FROM message_replies WHERE at < $1`,
   pruneSenders: `DELETE FROM senders WHERE sender IN
     (SELECT sender FROM senders WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT ${PRUNE_BATCH})`,
+  readOnly: `SELECT current_setting('transaction_read_only') AS value`,
   counts: `SELECT (SELECT count(*) FROM citizens) AS citizens, (SELECT count(*) FROM audit_log) AS audit_log,
     (SELECT count(*) FROM message_replies) AS replies, (SELECT count(*) FROM senders) AS senders`,
 };
@@ -277,11 +278,17 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** A connection outside the pool, without the webhook's timeouts, for tools' long operations. */
+  /**
+   * A connection outside the pool, without the webhook's timeouts, for tools' long operations.
+   * "No statement timeout" is asked for in the startup packet (`-c statement_timeout=0`): pg sends
+   * no `statement_timeout` parameter for 0, and the session would then get the role's, database's
+   * or server's default (such as the 3.5 s a PgBouncer setup puts on the role), which would stop
+   * a large seed.
+   */
   async maintenanceClient(): Promise<pg.Client> {
     const client = new pg.Client({
       ...this.clientConfig,
-      statement_timeout: 0,
+      options: '-c statement_timeout=0',
       idle_in_transaction_session_timeout: TOOL_IDLE_IN_TRANSACTION_MS,
     });
     client.on('error', () => undefined);
@@ -554,6 +561,14 @@ export class PostgresStore implements Store {
 
   async migrationsCurrent(): Promise<boolean> {
     return this.withClient(async (client) => (await schemaVersion(client)) === SCHEMA_VERSION);
+  }
+
+  /** A standby (in recovery) and a database or role with `default_transaction_read_only` take no writes. */
+  async acceptsWrites(): Promise<boolean> {
+    return this.withClient(async (client) => {
+      const row = (await query<{ value: string }>(client, 'readOnly', SQL.readOnly, [])).rows[0];
+      return row?.value === 'off';
+    });
   }
 
   /**

@@ -250,6 +250,9 @@ describe('backups', () => {
     const copy = openSqliteStore(copyPath, { readonly: true });
     expect(await copy.counts()).toEqual({ citizens: 1, auditLog: 2, replies: 1, senders: 0 });
     expect(await copy.checkIntegrity()).toEqual([]);
+    // Opened read-only, it says so (a server on it would not be ready).
+    expect(await copy.acceptsWrites()).toBe(false);
+    expect(await store.acceptsWrites()).toBe(true);
     await copy.close();
     await expect(store.backup(copyPath, { now: T0, repliesBefore: T0 })).rejects.toThrow(/EEXIST/);
   });

@@ -325,6 +325,10 @@ export class SqliteStore implements Store {
     return this.db.pragma('user_version', { simple: true }) === SCHEMA_VERSION;
   }
 
+  async acceptsWrites(): Promise<boolean> {
+    return !this.db.readonly;
+  }
+
   async checkIntegrity(): Promise<string[]> {
     const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
     const findings = rows.map((r) => r.integrity_check);

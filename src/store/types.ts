@@ -182,6 +182,12 @@ export interface Store {
   sizeBytes(): Promise<number>;
   /** True when the schema is at the version this code expects. */
   migrationsCurrent(): Promise<boolean>;
+  /**
+   * True when the database takes writes; false when it is read-only (a SQLite file opened
+   * read-only; a PostgreSQL standby, such as the one a failover has not promoted yet), where no
+   * message can be recorded.
+   */
+  acceptsWrites(): Promise<boolean>;
   /** The database's own consistency check: an empty list when it passes, else its findings. */
   checkIntegrity(): Promise<string[]>;
   /**

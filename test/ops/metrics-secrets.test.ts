@@ -117,7 +117,7 @@ describe('GET /metrics after some traffic', () => {
   it('answers /readyz 503 when the migrations are not current', async () => {
     const other = await startTestServer([OWNER]);
     try {
-      other.store.db.pragma('user_version = 1');
+      await other.sql('PRAGMA user_version = 1');
       expect((await get(other.url, '/readyz')).status).toBe(503);
       expect((await get(other.url, '/healthz')).status).toBe(200);
     } finally {

@@ -71,6 +71,12 @@ export async function seedFake(databasePath: string, count: number): Promise<voi
   if (r.code !== 0) throw new Error(`seed failed (${r.code}): ${r.stderr}`);
 }
 
+/** Seeds `count` deterministic fake records into the PostgreSQL database at `databaseUrl`. */
+export async function seedFakePostgres(databaseUrl: string, count: number): Promise<void> {
+  const r = await runTool('seed', ['--fake', String(count)], { DATABASE_URL: databaseUrl });
+  if (r.code !== 0) throw new Error(`seed failed (${r.code}): ${r.stderr}`);
+}
+
 /** The production environment of a test server (port 0, loopback, a signing token). */
 export function serverEnv(databasePath: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
@@ -91,6 +97,23 @@ let servers = 0;
 export function startServer(env: Record<string, string | undefined>): Promise<ServerProcess> {
   if (!env.DATABASE_PATH) throw new Error('startServer needs DATABASE_PATH');
   return startServerProcess({ env, dir: dirname(env.DATABASE_PATH), name: `server-${++servers}` });
+}
+
+/**
+ * The production environment of one node on PostgreSQL: `DATABASE_URL` wins, and `DATABASE_PATH`
+ * names a file in `dir` that is never created.
+ */
+export function nodeEnv(
+  databaseUrl: string,
+  dir: string,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return serverEnv(join(dir, 'unused.db'), { DATABASE_URL: databaseUrl, ...extra });
+}
+
+/** Starts the compiled server as one node on the PostgreSQL database at `databaseUrl`; its log files go in `dir`. */
+export function startNode(databaseUrl: string, dir: string, extra: Record<string, string | undefined> = {}): Promise<ServerProcess> {
+  return startServerProcess({ env: nodeEnv(databaseUrl, dir, extra), dir, name: `node-${++servers}` });
 }
 
 /** Resolves with the exit, or rejects after `ms`. */
