@@ -19,6 +19,8 @@ export interface EmbeddedServer {
   start(): Promise<void>;
   /** Stops the server and deletes its data directory. */
   destroy(): Promise<void>;
+  /** The server's data directory (its `postmaster.pid` names the server's main process). */
+  readonly dataDir: string;
 }
 
 /** How to run a throwaway server. */
@@ -96,6 +98,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     return {
       url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
       port,
+      dataDir: databaseDir,
       stop: () => pg.stop(),
       start,
       destroy: async () => {
