@@ -36,4 +36,10 @@ export interface BenchOptions {
   failOnMiss: boolean;
   /** Run only one part; the webhook part still seeds its database with the project's code. */
   only: 'seeding' | 'webhook' | undefined;
+  /**
+   * `sqlite` (default): the project on SQLite, the floor and bare Express. `postgres`: the same,
+   * plus the project on a throwaway PostgreSQL with one node and with two, and PostgreSQL seeding
+   * against a bare COPY.
+   */
+  store: 'sqlite' | 'postgres';
 }

@@ -17,6 +17,9 @@ export const SEED_JS = join(DIST, 'src', 'cli', 'seed.js');
 export const BARE_SERVER_JS = join(DIST, 'bench', 'bare-server.js');
 export const BARE_SEED_JS = join(DIST, 'bench', 'bare-seed.js');
 export const PEAK_RSS_JS = join(DIST, 'bench', 'peak-rss.js');
+export const FLOOR_SERVER_JS = join(DIST, 'bench', 'floor-server.js');
+export const BARE_COPY_JS = join(DIST, 'bench', 'bare-copy.js');
+export const COUNT_STATEMENTS_JS = join(DIST, 'bench', 'count-statements.js');
 
 const children = new Set<ChildProcess>();
 /** Kills every child still running (servers, seeding runs): on exit, on a signal, on a failure. */

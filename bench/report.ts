@@ -1,11 +1,24 @@
 /** The benchmark's report: number formats, tables, the targets and whether each is met. */
 import type { BenchOptions } from './options.js';
 import type { SeedingResult } from './seeding.js';
-import type { WebhookResult } from './webhook.js';
+import type { TableSize } from './postgres.js';
+import type { WebhookResult, WebhookSide } from './webhook.js';
+
+/** Sizes on disk after the run, for the sizing table. */
+export interface Sizes {
+  /** The SQLite file after seeding N records. */
+  sqliteBytes: number;
+  /** PostgreSQL's audit tables after the webhook half (with `--store postgres`). */
+  auditSizes: TableSize[] | undefined;
+}
 
 /** The benchmark's targets (on the 2-core development machine). */
 export const TARGETS = {
   webhookThroughputRatio: 0.75,
+  webhookNoRegressionRatio: 0.4,
+  webhookFloorRatio: 0.85,
+  postgresVsSqliteRatio: 0.4,
+  postgresSeedingRatio: 0.8,
   webhookP99Ratio: 2,
   serverPeakRssMiB: 150,
   serverRssRecords: 1_000_000,
@@ -67,6 +80,16 @@ export function targetsOf(options: BenchOptions, seeding: SeedingResult | undefi
         pass: webhook.throughputRatio >= TARGETS.webhookThroughputRatio,
       },
       {
+        target: `webhook on SQLite does not regress: >= ${TARGETS.webhookNoRegressionRatio} x bare`,
+        value: `${fmt(webhook.throughputRatio)} x`,
+        pass: webhook.throughputRatio >= TARGETS.webhookNoRegressionRatio,
+      },
+      {
+        target: `webhook throughput >= ${TARGETS.webhookFloorRatio} x the floor`,
+        value: `${fmt(webhook.floorRatio)} x`,
+        pass: webhook.floorRatio >= TARGETS.webhookFloorRatio,
+      },
+      {
         target: `webhook p99 <= ${TARGETS.webhookP99Ratio} x bare p99`,
         value: `${fmt(webhook.p99Ratio)} x`,
         pass: webhook.p99Ratio <= TARGETS.webhookP99Ratio,
@@ -77,6 +100,21 @@ export function targetsOf(options: BenchOptions, seeding: SeedingResult | undefi
         pass: webhook.real.peakRssMiB <= TARGETS.serverPeakRssMiB,
       },
     );
+    if (webhook.pg1 && webhook.pg2) {
+      const ratio = webhook.pg1.requestsPerSecond / webhook.real.requestsPerSecond;
+      targets.push(
+        {
+          target: `PostgreSQL, 1 node >= ${TARGETS.postgresVsSqliteRatio} x SQLite`,
+          value: `${fmt(ratio)} x`,
+          pass: ratio >= TARGETS.postgresVsSqliteRatio,
+        },
+        {
+          target: `PostgreSQL node peak RSS <= ${TARGETS.serverPeakRssMiB} MiB${rssNote}`,
+          value: `${fmt(webhook.pg2.peakRssMiB, 0)} MiB`,
+          pass: webhook.pg2.peakRssMiB <= TARGETS.serverPeakRssMiB,
+        },
+      );
+    }
   }
   if (seeding) {
     targets.push(
@@ -91,6 +129,13 @@ export function targetsOf(options: BenchOptions, seeding: SeedingResult | undefi
         pass: seeding.projectPeakRssMiB < TARGETS.seedingPeakRssMiB,
       },
     );
+    if (seeding.postgres) {
+      targets.push({
+        target: `PostgreSQL seeding >= ${TARGETS.postgresSeedingRatio} x bare COPY`,
+        value: `${fmt(seeding.postgres.ratio)} x`,
+        pass: seeding.postgres.ratio >= TARGETS.postgresSeedingRatio,
+      });
+    }
   }
   return targets;
 }
@@ -101,6 +146,7 @@ export function report(
   seeding: SeedingResult | undefined,
   webhook: WebhookResult | undefined,
   targets: Target[],
+  sizes: Sizes,
 ): string {
   const { records, rounds, duration, connections } = options;
   const out: string[] = ['', '='.repeat(100), 'RESULTS', '='.repeat(100)];
@@ -123,44 +169,87 @@ export function report(
         ],
         ['bare better-sqlite3 insert loop', fmt(seeding.bare.seconds), fmtInt(seeding.bare.rowsPerSecond), fmt(seeding.barePeakRssMiB, 0)],
         ['ratio project / bare', '', `${fmt(seeding.ratio)} x`, ''],
+        ...(seeding.postgres
+          ? [
+              [
+                'project on PostgreSQL: seed CLI (COPY)',
+                fmt(seeding.postgres.project.seconds),
+                fmtInt(seeding.postgres.project.rowsPerSecond),
+                fmt(seeding.postgres.projectPeakRssMiB, 0),
+              ],
+              [
+                'bare COPY of the CSV file',
+                fmt(seeding.postgres.bare.seconds),
+                fmtInt(seeding.postgres.bare.rowsPerSecond),
+                fmt(seeding.postgres.bare.peakRssMiB, 0),
+              ],
+              ['ratio project / bare COPY', '', `${fmt(seeding.postgres.ratio)} x`, ''],
+            ]
+          : []),
       ]),
     );
   }
   if (webhook) {
-    const { real, bare } = webhook;
+    const { real, bare, floor } = webhook;
+    const row = (label: string, side: WebhookSide) => [
+      label,
+      fmtInt(side.requestsPerSecond),
+      fmt(side.p50ms),
+      fmt(side.p99ms),
+      fmt(side.peakRssMiB, 0),
+      fmtInt(side.cpuPerRequestUs),
+      side.cpuByProcess.map((p) => `${fmt(p.use * 100, 0)}%`).join(' + '),
+    ];
+    const ratio = (label: string, a: WebhookSide, b: WebhookSide) => [
+      label,
+      `${fmt(a.requestsPerSecond / b.requestsPerSecond)} x`,
+      `${fmt(a.p50ms / b.p50ms)} x`,
+      `${fmt(a.p99ms / b.p99ms)} x`,
+      '',
+      `${fmt(a.cpuPerRequestUs / b.cpuPerRequestUs)} x`,
+    ];
+    const { pg1, pg2 } = webhook;
     out.push('');
     out.push(
       table([
         ['webhook POST /sms', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'CPU us/req', 'CPU use'],
-        [
-          'real server (TT lookups)',
-          fmtInt(real.requestsPerSecond),
-          fmt(real.p50ms),
-          fmt(real.p99ms),
-          fmt(real.peakRssMiB, 0),
-          fmtInt(real.cpuPerRequestUs),
-          `${fmt(real.cpuUse * 100, 0)}%`,
-        ],
-        [
-          'bare Express 5 handler',
-          fmtInt(bare.requestsPerSecond),
-          fmt(bare.p50ms),
-          fmt(bare.p99ms),
-          fmt(bare.peakRssMiB, 0),
-          fmtInt(bare.cpuPerRequestUs),
-          `${fmt(bare.cpuUse * 100, 0)}%`,
-        ],
-        [
-          'ratio real / bare',
-          `${fmt(webhook.throughputRatio)} x`,
-          `${fmt(real.p50ms / bare.p50ms)} x`,
-          `${fmt(webhook.p99Ratio)} x`,
-          '',
-          `${fmt(real.cpuPerRequestUs / bare.cpuPerRequestUs)} x`,
-        ],
+        row('real server (TT lookups)', real),
+        ...(pg1 && pg2 ? [row('real server on PostgreSQL, 1 node', pg1), row('real server on PostgreSQL, 2 nodes', pg2)] : []),
+        row('floor (least work, same guarantees)', floor),
+        row('bare Express 5 handler', bare),
+        ratio('ratio real / bare', real, bare),
+        ratio('ratio real / floor', real, floor),
+        ratio('ratio floor / bare', floor, bare),
+        ...(pg1 && pg2 ? [ratio('ratio PostgreSQL 1 node / SQLite', pg1, real), ratio('ratio PostgreSQL 2 nodes / 1 node', pg2, pg1)] : []),
       ]),
     );
+    out.push(
+      '  CPU use: per second of load, each process of the side (node processes, then PostgreSQL with all its backends); ' +
+        'CPU us/req counts them all.',
+    );
+    const { sqlite, postgres } = webhook.statements;
+    out.push('');
+    out.push(
+      table([
+        ['per message (counting run)', 'messages', 'statements', 'commits', 'round trips'],
+        ['SQLite', fmtInt(sqlite.messages), fmt(sqlite.statementsPerMessage), fmt(sqlite.commitsPerMessage), '0 (in process)'],
+        ...(postgres
+          ? [
+              [
+                'PostgreSQL',
+                fmtInt(postgres.messages),
+                fmt(postgres.statementsPerMessage),
+                fmt(postgres.commitsPerMessage),
+                fmt(postgres.roundTripsPerMessage),
+              ],
+            ]
+          : []),
+      ]),
+    );
+    out.push('  statements: SQLite statement runs and exec calls (BEGIN and COMMIT of a group commit included); PostgreSQL queries sent.');
   }
+  out.push('');
+  out.push(sizingTable(options.records, sizes, seeding));
   out.push('');
   out.push(table([['target', 'measured', ''], ...targets.map((t) => [t.target, t.value, t.pass ? 'PASS' : 'MISS'])]));
   if (webhook) {
@@ -168,7 +257,10 @@ export function report(
     out.push(
       `replies checked: ${fmtInt(webhook.verifiedLookups)} real lookups verified (200, the citizen's name in the reply), ` +
         `${fmtInt(webhook.wrongReplies)} wrong; bare: ${fmtInt(webhook.bareReplies)} fixed replies; ` +
-        `audit log: ${fmtInt(webhook.servedInAudit)} served, ${fmtInt(webhook.otherInAudit)} other`,
+        `audit log: ${fmtInt(webhook.servedInAudit)} served, ${fmtInt(webhook.otherInAudit)} other` +
+        (webhook.pgServedInAudit === undefined
+          ? ''
+          : `; PostgreSQL: ${fmtInt(webhook.pgVerifiedLookups ?? 0)} verified, audit log ${fmtInt(webhook.pgServedInAudit)} served`),
     );
     const { profile } = webhook;
     if (profile) {
@@ -187,4 +279,31 @@ export function report(
     }
   }
   return out.join('\n');
+}
+
+const GiB = 1024 ** 3;
+const PROJECTED_RECORDS = 100_000_000;
+
+/** Bytes on disk measured at N records, per record, and projected to 100 million (linear). */
+function sizingTable(records: number, sizes: Sizes, seeding: SeedingResult | undefined): string {
+  const rows: string[][] = [['on disk', `at ${fmtInt(records)}`, 'per row', `at ${fmtInt(PROJECTED_RECORDS)} rows`]];
+  const add = (label: string, bytes: number, count: number) => {
+    const perRow = bytes / count;
+    rows.push([label, `${fmt(bytes / (1024 * 1024), 1)} MiB`, `${fmtInt(perRow)} B`, `${fmt((perRow * PROJECTED_RECORDS) / GiB, 1)} GiB`]);
+  };
+  add('SQLite file (citizens, after seeding)', sizes.sqliteBytes, records);
+  const pg = seeding?.postgres;
+  if (pg) {
+    for (const t of pg.sizes) {
+      add(`PostgreSQL ${t.table} table`, t.tableBytes, t.rows);
+      add(`PostgreSQL ${t.table} indexes`, t.indexBytes, t.rows);
+    }
+    const seconds = (pg.project.seconds / records) * PROJECTED_RECORDS;
+    rows.push(['PostgreSQL seed time (project)', `${fmt(pg.project.seconds, 1)} s`, '', `${fmt(seconds / 3600, 1)} h`]);
+  }
+  for (const t of sizes.auditSizes ?? []) {
+    if (t.rows === 0) continue;
+    add(`PostgreSQL ${t.table} (table + indexes, per row written)`, t.tableBytes + t.indexBytes, t.rows);
+  }
+  return `${table(rows)}\n  projected linearly from this run; audit rows scale with accesses, not with records.`;
 }

@@ -10,7 +10,7 @@ import { childEnv } from '../src/testing/processes.js';
 
 const ROOT = process.cwd();
 
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function bench(args: string[], timeoutMs = 80_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'run.js'), ...args], {
     cwd: ROOT,
     env: childEnv(),
@@ -19,7 +19,7 @@ function bench(args: string[]): Promise<{ code: number | null; stdout: string; s
   let stderr = '';
   proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 80_000);
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
   return new Promise((resolve) =>
     proc.on('close', (code) => {
       clearTimeout(timer);
@@ -42,8 +42,12 @@ describe('npm run bench (smoke)', () => {
     expect(r.stdout).toMatch(/^real server \(TT lookups\) +[\d,]+ +[\d.]+ +[\d.]+ +\d+ +[\d,]+ +\d+%$/m);
     expect(r.stdout).toMatch(/^bare Express 5 handler +[\d,]+ +[\d.]+ +[\d.]+ +\d+ +[\d,]+ +\d+%$/m);
     expect(r.stdout).toMatch(/^ratio real \/ bare +[\d.]+ x +[\d.]+ x +[\d.]+ x +[\d.]+ x$/m);
-    // Five targets, each judged (PASS or MISS: a smoke run says nothing about speed).
-    expect(r.stdout.match(/ (PASS|MISS)$/gm)).toHaveLength(5);
+    expect(r.stdout).toMatch(/^floor \(least work, same guarantees\) +[\d,]+ +[\d.]+ +[\d.]+ +\d+ +[\d,]+ +\d+%$/m);
+    expect(r.stdout).toMatch(/^ratio real \/ floor +[\d.]+ x/m);
+    expect(r.stdout).toMatch(/^SQLite +[\d,]+ +[\d.]+ +[\d.]+ +0 \(in process\)$/m);
+    expect(r.stdout).not.toMatch(/^real server on PostgreSQL/m);
+    // Seven targets, each judged (PASS or MISS: a smoke run says nothing about speed).
+    expect(r.stdout.match(/ (PASS|MISS)$/gm)).toHaveLength(7);
     // Real lookups, each reply checked for the citizen's name; none wrong; the audit log agrees.
     const checked =
       /^replies checked: ([\d,]+) real lookups verified \(200, the citizen's name in the reply\), 0 wrong; bare: ([\d,]+) fixed replies; audit log: ([\d,]+) served, 0 other$/m.exec(
@@ -56,6 +60,29 @@ describe('npm run bench (smoke)', () => {
     expect(count(checked?.[3])).toBeGreaterThanOrEqual(count(checked?.[1]));
     expect(r.stdout).toMatch(/^verification: OK$/m);
   });
+
+  it(
+    'with --store postgres, adds PostgreSQL with one node and two, its seeding against a bare COPY, and the sizing',
+    { timeout: 150_000 },
+    async () => {
+      const r = await bench(['--smoke', '--store', 'postgres'], 140_000);
+      const output = `${r.stdout}\n${r.stderr}`;
+      expect(r.code, output).toBe(0);
+      expect(r.stdout).toMatch(/^project on PostgreSQL: seed CLI \(COPY\) +[\d.]+ +[\d,]+ +\d+$/m);
+      expect(r.stdout).toMatch(/^bare COPY of the CSV file +[\d.]+ +[\d,]+ +\d+$/m);
+      expect(r.stdout).toMatch(/^real server on PostgreSQL, 1 node +[\d,]+ +[\d.]+ +[\d.]+ +\d+ +[\d,]+ +\d+% \+ \d+%$/m);
+      // Two nodes: each node's CPU, then PostgreSQL's.
+      expect(r.stdout).toMatch(/^real server on PostgreSQL, 2 nodes +[\d,]+ +[\d.]+ +[\d.]+ +\d+ +[\d,]+ +\d+% \+ \d+% \+ \d+%$/m);
+      expect(r.stdout).toMatch(/^ratio PostgreSQL 2 nodes \/ 1 node +[\d.]+ x/m);
+      // Statements and round trips per message on each store, counted.
+      expect(r.stdout).toMatch(/^PostgreSQL +[\d,]+ +[\d.]+ +[\d.]+ +[\d.]+$/m);
+      expect(r.stdout).toMatch(/^PostgreSQL citizens indexes +[\d.]+ MiB +[\d,]+ B +[\d.]+ GiB$/m);
+      expect(r.stdout.match(/ (PASS|MISS)$/gm)).toHaveLength(10);
+      // Both audit logs hold a served row for every verified reply.
+      expect(r.stdout).toMatch(/^replies checked: .* 0 wrong;.* PostgreSQL: [\d,]+ verified, audit log [\d,]+ served$/m);
+      expect(r.stdout).toMatch(/^verification: OK$/m);
+    },
+  );
 });
 
 describe('the benchmark measures what npm start runs', () => {

@@ -383,9 +383,25 @@ describe('seeding with COPY', () => {
     const store = await open();
     const s = await store.beginSeed({ atomic: true });
     await s.write(people(500));
-    await expect(s.write([citizen({ idNumber: '079300000001', sex: 'X' as Citizen['sex'] })])).rejects.toThrow(/check constraint/);
+    // The run's one COPY streams: the failure is thrown by a later write or, at the latest, by commit.
+    const finish = async () => {
+      await s.write([citizen({ idNumber: '079300000001', sex: 'X' as Citizen['sex'] })]);
+      await s.write(people(10, 9000));
+      return s.commit();
+    };
+    await expect(finish()).rejects.toThrow(/check constraint/);
     await s.rollback();
     expect((await store.counts()).citizens).toBe(0);
+  });
+
+  it("strict: a rollback while the run's COPY is open cancels it, leaves nothing, and the next run works", async () => {
+    const store = await open();
+    const s = await store.beginSeed({ atomic: true });
+    await s.write(people(500));
+    await s.rollback();
+    expect((await store.counts()).citizens).toBe(0);
+    await seed(store, people(20));
+    expect((await store.counts()).citizens).toBe(20);
   });
 
   it('strict: a failure in the middle leaves nothing written', async () => {

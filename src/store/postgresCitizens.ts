@@ -5,8 +5,9 @@
  * only ever writes `citizens`: a message's transaction reads a record without waiting for a seed
  * (MVCC), and a seed waits for nothing a message holds.
  */
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { finished, pipeline } from 'node:stream/promises';
+import { Readable, type Writable } from 'node:stream';
 import type { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Citizen } from '../citizens/types.js';
@@ -59,9 +60,52 @@ export function copyText(batch: readonly Citizen[]): string {
   return text;
 }
 
-async function copyBatch(client: Client, batch: readonly Citizen[], copy = COPY_STAGING): Promise<void> {
+async function copyBatch(client: Client, batch: readonly Citizen[]): Promise<void> {
   if (batch.length === 0) return;
-  await pipeline(Readable.from([copyText(batch)]), client.query(copyFrom(copy)));
+  await pipeline(Readable.from([copyText(batch)]), client.query(copyFrom(COPY_STAGING)));
+}
+
+/**
+ * One COPY for a whole run, fed batch after batch: PostgreSQL writes the rows while the seeder
+ * validates the next ones, and there is one COPY handshake per run instead of one per batch.
+ * `write` waits only when the connection's buffer is full; a failure of the COPY is thrown by the
+ * next `write` or by `end`.
+ */
+class CopyFeed {
+  private readonly stream: Writable;
+  private readonly done: Promise<void>;
+  private failure: Error | undefined;
+
+  constructor(client: Client, statement: string) {
+    this.stream = client.query(copyFrom(statement));
+    this.done = finished(this.stream);
+    this.done.catch((err: unknown) => {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+    });
+  }
+
+  async write(batch: readonly Citizen[]): Promise<void> {
+    this.check();
+    if (this.stream.write(copyText(batch))) return;
+    await Promise.race([once(this.stream, 'drain'), this.done]);
+    this.check();
+  }
+
+  async end(): Promise<void> {
+    this.stream.end();
+    await this.done;
+  }
+
+  /** Cancels the COPY (CopyFail), so that the connection can roll back. */
+  async abort(): Promise<void> {
+    if (this.stream.writableFinished || this.failure) return;
+    this.stream.destroy(new Error('seed rolled back'));
+    await this.done.catch(() => undefined);
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+  }
 }
 
 async function isEmpty(client: Client): Promise<boolean> {
@@ -125,6 +169,7 @@ export async function beginPostgresSeed(client: Client, atomic: boolean): Promis
   // other writers of `citizens` (another seed) out until the commit, so the table stays empty but
   // for this run and every row is an insert; readers (the webhook's SELECTs) are not blocked.
   let direct = false;
+  let feed: CopyFeed | undefined;
   try {
     await client.query('BEGIN');
     if (await isEmpty(client)) {
@@ -140,12 +185,15 @@ export async function beginPostgresSeed(client: Client, atomic: boolean): Promis
   return {
     write: async (batch) => {
       checkOpen();
-      await copyBatch(client, batch, direct ? COPY_CITIZENS : COPY_STAGING);
+      if (batch.length === 0) return;
+      feed ??= new CopyFeed(client, direct ? COPY_CITIZENS : COPY_STAGING);
+      await feed.write(batch);
       written += batch.length;
     },
     commit: async () => {
       checkOpen();
       try {
+        await feed?.end();
         inserted = direct ? written : await move(client);
         await client.query('COMMIT');
       } catch (err) {
@@ -158,6 +206,7 @@ export async function beginPostgresSeed(client: Client, atomic: boolean): Promis
     },
     rollback: async () => {
       if (!open) return;
+      await feed?.abort();
       await client.query('ROLLBACK').catch(() => undefined);
       await end();
     },

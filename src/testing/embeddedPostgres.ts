@@ -19,6 +19,20 @@ export interface EmbeddedServer {
   start(): Promise<void>;
   /** Stops the server and deletes its data directory. */
   destroy(): Promise<void>;
+  /** The server's data directory (its `postmaster.pid` names the server's main process). */
+  readonly dataDir: string;
+}
+
+/** How to run a throwaway server. */
+export interface EmbeddedOptions {
+  /**
+   * Flush to disk as a production server does (`fsync`). Default false: a test server's data need
+   * not survive a power cut, and CREATE DATABASE, DROP DATABASE and every commit are then several
+   * times quicker. The benchmark's server is durable, since commits are part of what it measures.
+   */
+  durable?: boolean;
+  /** More server settings (`-c name=value`), such as `shared_preload_libraries`. */
+  settings?: Record<string, string>;
 }
 
 /** How to run a throwaway server. */
@@ -96,6 +110,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     return {
       url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
       port,
+      dataDir: databaseDir,
       stop: () => pg.stop(),
       start,
       destroy: async () => {
