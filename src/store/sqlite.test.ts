@@ -39,7 +39,7 @@ function databaseAt(version: number, fill: (db: Database.Database) => void): voi
   db.transaction(() => {
     for (const m of MIGRATIONS.slice(0, version)) {
       if (typeof m === 'string') db.exec(m);
-      else m(db);
+      else if (m !== null) m(db);
     }
     fill(db);
     db.pragma(`user_version = ${version}`);
