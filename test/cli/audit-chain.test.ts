@@ -28,7 +28,7 @@ interface Backend {
   cleanup(): Promise<void>;
 }
 
-async function sqliteBackend(): Promise<Backend> {
+function sqliteBackend(): Promise<Backend> {
   const dir = mkdtempSync(join(tmpdir(), 'chain-'));
   const file = join(dir, 'c.db');
   const exec = (sql: string, values: unknown[] = []) => {
@@ -40,7 +40,7 @@ async function sqliteBackend(): Promise<Backend> {
     }
     return Promise.resolve();
   };
-  return {
+  return Promise.resolve({
     env: { DATABASE_PATH: file },
     open: () => Promise.resolve(openSqliteStore(file)),
     exec,
@@ -52,7 +52,7 @@ async function sqliteBackend(): Promise<Backend> {
       rmSync(dir, { recursive: true, force: true });
       return Promise.resolve();
     },
-  };
+  });
 }
 
 async function postgresBackend(): Promise<Backend> {
