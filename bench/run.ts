@@ -50,6 +50,7 @@ import {
 import { fmtInt, report, targetsOf, type Environment } from './report.js';
 import { runSeeding } from './seeding.js';
 import { runWebhook } from './webhook.js';
+import { runSealCost } from './seal-cost.js';
 
 const USAGE =
   'usage: npm run bench -- [--records 100000] [--duration 10] [--rounds 2] [--connections 10] [--warmup 3] ' +
@@ -100,6 +101,7 @@ function parseOptions(argv: string[]): BenchOptions {
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--seal-cost')) return runSealCost(process.argv.slice(2)); // bench/seal-cost.ts
   let options: BenchOptions;
   try {
     options = parseOptions(process.argv.slice(2));

@@ -21,7 +21,7 @@
  * {@link LATE_COMMIT_LIMIT_MS}). A head is written `<seq>:<64 hex digits>`; publishing one commits
  * the writers to every record sealed up to that seq.
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { AuditEntry } from './types.js';
 
 /** An audit row with its id, as sealed. */
@@ -82,17 +82,33 @@ export const GENESIS: ChainHead = { seq: 0, hash: '0'.repeat(64) };
  */
 export const LATE_COMMIT_LIMIT_MS = 60_000;
 
-const NULL_FIELD = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+const NULL_LENGTH = 0xffffffff;
 
-function field(value: string | number | null): Buffer[] {
-  if (value === null) return [NULL_FIELD];
+function text(value: string | number | null): string | null {
   if (typeof value === 'number' && (!Number.isSafeInteger(value) || value < 0)) {
     throw new RangeError(`a sealed integer must be a safe integer ≥ 0, got ${value}`);
   }
-  const bytes = Buffer.from(String(value), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.length);
-  return [length, bytes];
+  return value === null ? null : String(value);
+}
+
+/** The encoding after `prefix` leading bytes (left zero), in one buffer. */
+function encode(record: ChainRecord, prefix: number): Buffer {
+  const values = fields(record).map(text);
+  let size = prefix;
+  for (const v of values) size += 4 + (v === null ? 0 : Buffer.byteLength(v, 'utf8'));
+  const out = Buffer.alloc(size);
+  let at = prefix;
+  for (const v of values) {
+    if (v === null) {
+      out.writeUInt32BE(NULL_LENGTH, at);
+      at += 4;
+    } else {
+      const n = out.write(v, at + 4, 'utf8');
+      out.writeUInt32BE(n, at);
+      at += 4 + n;
+    }
+  }
+  return out;
 }
 
 function fields(record: ChainRecord): (string | number | null)[] {
@@ -110,33 +126,29 @@ function fields(record: ChainRecord): (string | number | null)[] {
 
 /** The canonical encoding of a record (see the module's comment). */
 export function encodeRecord(record: ChainRecord): Buffer {
-  return Buffer.concat(fields(record).flatMap(field));
+  return encode(record, 0);
 }
 
 /** SHA-256(0x00 ‖ encoding), in hex. */
 export function rowHash(record: ChainRecord): string {
-  return createHash('sha256')
-    .update(Buffer.from([0x00]))
-    .update(encodeRecord(record))
-    .digest('hex');
+  return digest('sha256', encode(record, 1), 'hex'); // the first byte is the 0x00 prefix
 }
 
-function u64(value: number): Buffer {
+function checkU64(value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`expected a safe integer ≥ 0, got ${value}`);
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt(value));
-  return b;
 }
 
 /** The head after sealing one more record: SHA-256(0x01 ‖ previous ‖ u64(seq) ‖ u64(sealedAt) ‖ rowHash), in hex. */
 export function nextHead(previous: string, seq: number, sealedAt: number, hash: string): string {
-  return createHash('sha256')
-    .update(Buffer.from([0x01]))
-    .update(Buffer.from(previous, 'hex'))
-    .update(u64(seq))
-    .update(u64(sealedAt))
-    .update(Buffer.from(hash, 'hex'))
-    .digest('hex');
+  checkU64(seq);
+  checkU64(sealedAt);
+  const b = Buffer.alloc(81);
+  b[0] = 0x01;
+  b.write(previous, 1, 32, 'hex');
+  b.writeBigUInt64BE(BigInt(seq), 33);
+  b.writeBigUInt64BE(BigInt(sealedAt), 41);
+  b.write(hash, 49, 32, 'hex');
+  return digest('sha256', b, 'hex');
 }
 
 /** Seals records after `head`, in order: the seals to store and the new head. */

@@ -108,6 +108,16 @@ export const CHAIN_SQL = {
     WHERE a.id > ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'audit' AND s.row_id = a.id)
     ORDER BY a.id LIMIT ?`,
   maxAuditId: `SELECT coalesce(max(id), 0) AS id FROM audit_log`,
+  // The sealer's reads. Rows above the highest id sealed have no seal (the tail); below it, a row
+  // without one is a late commit, looked for only when the range's counts of rows and seals differ.
+  maxSealedAuditId: `SELECT coalesce(max(row_id), 0) AS id FROM audit_seals WHERE kind = 'audit'`,
+  rowsBetween: `SELECT count(*) AS n FROM audit_log WHERE id > ? AND id <= ?`,
+  sealsBetween: `SELECT count(*) AS n FROM audit_seals WHERE kind = 'audit' AND row_id > ? AND row_id <= ?`,
+  unsealedBetween: `SELECT a.id, a.at, a.message_sid, a.sender, a.command, a.target_id, a.outcome, a.segments FROM audit_log a
+    WHERE a.id > ? AND a.id <= ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'audit' AND s.row_id = a.id)
+    ORDER BY a.id LIMIT ?`,
+  tail: `SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
+    WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
   insertSeal: `INSERT INTO audit_seals (seq, kind, row_id, row_hash, sealed_at, head) VALUES (?, ?, ?, ?, ?, ?)`,
   seals: `SELECT s.seq, s.kind, s.row_id, s.row_hash, s.sealed_at, s.head,
       a.id AS a_id, a.at AS a_at, a.message_sid AS a_message_sid, a.sender AS a_sender, a.command AS a_command,

@@ -154,17 +154,28 @@ async function sealIn(client: ClientBase, now: number): Promise<{ result: SealRe
   const before = toChainState(locked);
   let state = before;
   let sealed = 0;
-  let after = state.scanFrom;
-  for (;;) {
-    const rows = (await client.query<AuditRow>(PG_CHAIN.unsealed, [after, SEAL_BATCH])).rows.map(toAuditEntry);
-    const last = rows.at(-1);
-    if (!last) break;
-    const batch = sealAuditBatch(state, rows, now, before.lastSealedAt);
-    await insertSeals(client, batch.seals);
-    sealed += batch.seals.length;
-    state = batch.state;
-    after = last.id;
-    if (rows.length < SEAL_BATCH) break;
+  const one = async (sql: string, values: unknown[] = []) => (await client.query<{ n: number; id: number }>(sql, values)).rows[0];
+  const maxSealed = (await one(PG_CHAIN.maxSealedAuditId))?.id ?? 0;
+  const phases: [string, number, number][] = [];
+  if (state.scanFrom < maxSealed) {
+    const rows = (await one(PG_CHAIN.rowsBetween, [state.scanFrom, maxSealed]))?.n;
+    const seals = (await one(PG_CHAIN.sealsBetween, [state.scanFrom, maxSealed]))?.n;
+    if (rows !== seals) phases.push([PG_CHAIN.unsealedBetween, state.scanFrom, maxSealed]);
+  }
+  phases.push([PG_CHAIN.tail, Math.max(state.scanFrom, maxSealed), Number.MAX_SAFE_INTEGER]);
+  for (const [read, from, to] of phases) {
+    let after = from;
+    for (;;) {
+      const rows = (await client.query<AuditRow>(read, [after, to, SEAL_BATCH])).rows.map(toAuditEntry);
+      const last = rows.at(-1);
+      if (!last) break;
+      const batch = sealAuditBatch(state, rows, now, before.lastSealedAt);
+      await insertSeals(client, batch.seals);
+      sealed += batch.seals.length;
+      state = batch.state;
+      after = last.id;
+      if (rows.length < SEAL_BATCH) break;
+    }
   }
   const maxId = (await client.query<{ id: number }>(PG_CHAIN.maxAuditId)).rows[0]?.id ?? 0;
   state = advanceScan(state, maxId, now);

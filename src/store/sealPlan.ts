@@ -4,7 +4,9 @@
  * new state.
  *
  * The sealer looks only at audit rows with ids above `scanFrom`, so that a run costs the rows
- * since the last ones, not the whole log. On PostgreSQL a row can commit after rows with higher
+ * since the last ones, not the whole log: the rows above the highest id sealed (which have no seal),
+ * and below it only when the counts of rows and of seals in (`scanFrom`, highest sealed] differ
+ * (a late commit is there). On PostgreSQL a row can commit after rows with higher
  * ids were sealed (ids come from a sequence when the row is inserted; commits finish in any
  * order), so `scanFrom` moves up only to an id that was the highest visible at a time
  * (`candidate`) more than the late-commit limit before the latest seal: every row at or below it

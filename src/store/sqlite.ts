@@ -349,17 +349,26 @@ export class SqliteStore implements Store {
     const before = state;
     const lastSealedAt = state.lastSealedAt;
     let sealed = 0;
-    let after = state.scanFrom;
-    for (;;) {
-      const rows = (chain.unsealed.all(after, SEAL_BATCH) as AuditRow[]).map(toAuditEntry);
-      const last = rows.at(-1);
-      if (!last) break;
-      const batch = sealAuditBatch(state, rows, now, lastSealedAt);
-      for (const seal of batch.seals) chain.insertSeal.run(seal.seq, seal.kind, seal.rowId, seal.rowHash, seal.sealedAt, seal.head);
-      sealed += batch.seals.length;
-      state = batch.state;
-      after = last.id;
-      if (rows.length < SEAL_BATCH) break;
+    const maxSealed = (chain.maxSealedAuditId.get() as { id: number }).id;
+    const count = (st: Database.Statement) => (st.get(state.scanFrom, maxSealed) as { n: number }).n;
+    const phases: [Database.Statement, number, number][] = [];
+    if (state.scanFrom < maxSealed && count(chain.rowsBetween) !== count(chain.sealsBetween)) {
+      phases.push([chain.unsealedBetween, state.scanFrom, maxSealed]);
+    }
+    phases.push([chain.tail, Math.max(state.scanFrom, maxSealed), Number.MAX_SAFE_INTEGER]);
+    for (const [read, from, to] of phases) {
+      let after = from;
+      for (;;) {
+        const rows = (read.all(after, to, SEAL_BATCH) as AuditRow[]).map(toAuditEntry);
+        const last = rows.at(-1);
+        if (!last) break;
+        const batch = sealAuditBatch(state, rows, now, lastSealedAt);
+        for (const seal of batch.seals) chain.insertSeal.run(seal.seq, seal.kind, seal.rowId, seal.rowHash, seal.sealedAt, seal.head);
+        sealed += batch.seals.length;
+        state = batch.state;
+        after = last.id;
+        if (rows.length < SEAL_BATCH) break;
+      }
     }
     state = advanceScan(state, (chain.maxAuditId.get() as { id: number }).id, now);
     const values = chainStateValues(state);
