@@ -42,6 +42,9 @@
  * unless `--fail-on-miss`), 1 otherwise, 2 for bad arguments. `--smoke`: 2,000 records, 1 s
  * rounds, 1 round, 0.5 s warm-up, to prove the benchmark works (CI), not to measure anything.
  *
+ * `npm run bench -- --seal-cost [--rows N]` instead measures only the audit chain's sealer, on SQLite
+ * and PostgreSQL (bench/seal-cost.ts).
+ *
  * This file parses the options and runs the parts: bench/seeding.ts, bench/webhook.ts, then
  * bench/report.ts; bench/processes.ts runs the child processes.
  */
@@ -68,6 +71,7 @@ import { fmtInt, report, targetsOf, type Environment } from './report.js';
 import { startBenchPostgres, tableSizes, type BenchPostgres } from './postgres.js';
 import { runSeeding } from './seeding.js';
 import { runWebhook } from './webhook.js';
+import { runSealCost } from './seal-cost.js';
 
 const USAGE =
   'usage: npm run bench -- [--records 100000] [--duration 10] [--rounds 2] [--connections 10] [--warmup 3] ' +
@@ -122,6 +126,7 @@ function parseOptions(argv: string[]): BenchOptions {
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--seal-cost')) return runSealCost(process.argv.slice(2)); // bench/seal-cost.ts
   let options: BenchOptions;
   try {
     options = parseOptions(process.argv.slice(2));

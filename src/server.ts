@@ -13,6 +13,7 @@ import { SAMPLE_CSV } from './paths.js';
 import { seedRows } from './seeding/seed.js';
 import { readSeedFile } from './seeding/sources.js';
 import { startRetention } from './retention.js';
+import { startSealer } from './sealer.js';
 import { openStore } from './store/open.js';
 import { StoreOpenError, type Store } from './store/types.js';
 
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const retention = startRetention({ store, clock: Date.now, logger, replyRetentionMs: config.replyRetentionMs });
+  const sealer = startSealer({ store, clock: Date.now, logger });
   if (config.demo) await seedDemo(store, logger);
 
   let baseUrl = config.publicBaseUrl ?? '';
@@ -129,10 +131,12 @@ async function main(): Promise<void> {
     server.close(() => {
       clearTimeout(grace);
       retention.stop();
-      // No request is running any more: close the database, then let pending log writes finish
-      // and the process end by itself (exit code 0); the timer is only a safety net.
-      void store
-        .close()
+      // No request is running any more: seal what was recorded, close the database, then let
+      // pending log writes finish and the process end by itself (exit code 0); the timer is only
+      // a safety net.
+      void sealer
+        .stop()
+        .then(() => store.close())
         .then(() => {
           logger.info('stopped');
           process.exitCode = 0;

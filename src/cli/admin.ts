@@ -1,12 +1,14 @@
 /**
  * `npm run admin -- <command>`: officer and operator tools on the same database as the server.
  *   audit <id>                      one record's access history
- *   prune-audit --older-than 365d   retention: delete audit rows older than the cut-off
+ *   prune-audit --older-than 365d   retention: delete audit rows older than the cut-off, leave a checkpoint
+ *   audit-head                      seal what is committed, print the chain's head (to publish)
+ *   verify-audit [--head <h>]       recompute the audit chain; with --head, prove it extends h
  *   backup <file>                   consistent online copy while the server runs (SQLite)
  *   unlock <phone>                  lift a sender's lockout
  *   stats                           row counts
  * Works on the configured store (DATABASE_URL, else DATABASE_PATH). Exit codes: 0 done, 1 a backup
- * failed its integrity check, 2 usage, configuration or store errors (a store that cannot be
+ * failed its integrity check or verify-audit found the log changed, 2 usage, configuration or store errors (a store that cannot be
  * opened; `backup` on PostgreSQL, which is backed up with its own tools), 3 anything else.
  */
 import { existsSync } from 'node:fs';
@@ -16,12 +18,16 @@ import { isWellFormedIdNumber } from '../citizens/idNumber.js';
 import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
 import { isLocked, senderExpiresAt, unlocked } from '../audit/senders.js';
 import { loadConfig, senderLimits } from '../config.js';
+import { formatHead, parseHead } from '../audit/chain.js';
+import { verifyAudit } from '../auditVerify.js';
 import { openStore } from '../store/open.js';
 import { runCli, UsageError } from './run.js';
 
 const USAGE = `usage: npm run admin -- <command>
   audit <id_number>                 print one record's access history
   prune-audit --older-than <N>d     delete audit rows older than N days (retention)
+  audit-head                        seal committed audit rows and print the chain's head
+  verify-audit [--head <seq:hash>]  recompute the audit chain (and prove it extends a published head)
   backup <file>                     consistent copy of the live database (SQLite)
   unlock <phone>                    lift a sender's lockout
   stats                             row counts`;
@@ -45,7 +51,11 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'older-than': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      'older-than': { type: 'string' },
+      head: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   const [command, arg, ...extra] = positionals;
   if (values.help || !command) {
@@ -73,10 +83,36 @@ async function main(argv: string[]): Promise<number> {
         if (arg) throw new UsageError(`prune-audit takes no argument but --older-than\n${USAGE}`);
         const days = parseAge(values['older-than']);
         const cutoff = Date.now() - days * DAY_MS;
-        const { removed, oldest, newest } = await store.pruneAudit(cutoff);
+        const { removed, oldest, newest, checkpoint } = await store.pruneAudit(cutoff, Date.now());
         const range = oldest !== undefined && newest !== undefined ? `, from ${vietnamTime(oldest)} to ${vietnamTime(newest)}` : '';
         if (removed === 0) console.log(`removed 0 audit rows: none older than ${days} days (before ${vietnamTime(cutoff)})`);
         else console.log(`removed ${removed} audit rows older than ${days} days${range}`);
+        if (checkpoint) {
+          console.log(`checkpoint ${checkpoint.id}: head at the cut ${formatHead({ seq: checkpoint.cutSeq, hash: checkpoint.cutHead })}`);
+        }
+        return 0;
+      }
+      case 'audit-head': {
+        if (arg) throw new UsageError(`audit-head takes no argument\n${USAGE}`);
+        const { head } = await store.sealAudit(Date.now());
+        console.log(formatHead(head));
+        return 0;
+      }
+      case 'verify-audit': {
+        if (arg) throw new UsageError(`verify-audit takes no argument but --head\n${USAGE}`);
+        const text = values.head;
+        const published = text === undefined ? undefined : parseHead(text);
+        if (text !== undefined && !published) throw new UsageError('--head takes a head as audit-head prints it: <seq>:<64 hex digits>');
+        const result = await verifyAudit(store, published);
+        if (!result.ok) {
+          console.error(`audit log NOT intact: ${result.finding}`);
+          return 1;
+        }
+        const pruned = result.pruned > 0 ? `, ${result.pruned} pruned under checkpoints` : '';
+        const pending = result.pending > 0 ? `, ${result.pending} not sealed yet` : '';
+        console.log(`audit log intact: ${result.sealed} records sealed (${result.rows} audit rows present${pruned})${pending}`);
+        if (result.extends) console.log(`extends the published head ${formatHead(result.extends)}`);
+        console.log(`head ${formatHead(result.head)}`);
         return 0;
       }
       case 'backup': {

@@ -17,6 +17,8 @@ import { createTestDatabase } from '../testing/postgres.js';
 import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Admission, Decide, Store, Verdict } from './types.js';
+import { GENESIS, LATE_COMMIT_LIMIT_MS } from '../audit/chain.js';
+import { verifyAudit } from '../auditVerify.js';
 
 /** A fresh database, and how to reach it again. */
 interface StoreFixture {
@@ -345,14 +347,83 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
           await recordEntry(store, entry({ at: T0 - 400 * 24 * HOUR, messageSid: 'SMold' }), 'old reply');
           await recordEntry(store, entry({ at: T0 - 399 * 24 * HOUR, messageSid: 'SMold2' }));
           await recordEntry(store, entry({ messageSid: 'SMnew' }));
-          expect(await store.pruneAudit(T0 - 365 * 24 * HOUR)).toEqual({
+          expect(await store.pruneAudit(T0 - 365 * 24 * HOUR, T0)).toMatchObject({
             removed: 2,
             oldest: T0 - 400 * 24 * HOUR,
             newest: T0 - 399 * 24 * HOUR,
+            checkpoint: { id: 1, cutSeq: 2, removed: 2, at: T0 },
           });
           expect((await store.readAudit(0, 10)).map((e) => e.messageSid)).toEqual(['SMnew']);
           expect((await store.counts()).replies).toBe(1);
-          expect(await store.pruneAudit(T0 - 365 * 24 * HOUR)).toEqual({ removed: 0 });
+          expect(await store.pruneAudit(T0 - 365 * 24 * HOUR, T0)).toEqual({ removed: 0 });
+        }),
+      );
+    });
+
+    describe('the audit chain', () => {
+      it(
+        'seals committed rows in id order, once each, and verifies intact with the count and head',
+        withStore(async (f) => {
+          const { store } = f;
+          const other = await f.twin();
+          for (const m of ['a', 'b', 'c']) await recordEntry(store, entry({ messageSid: m }));
+          expect(await store.auditHead()).toEqual(GENESIS);
+          const [one, two] = await Promise.all([store.sealAudit(T0 + 1000), other.sealAudit(T0 + 1000)]);
+          expect(one.sealed + two.sealed).toBe(3);
+          const seals = await store.readSeals(0, 10);
+          expect(seals.map((e) => [e.seal.seq, e.seal.kind, e.record?.kind === 'audit' ? e.record.row.messageSid : undefined])).toEqual([
+            [1, 'audit', 'a'],
+            [2, 'audit', 'b'],
+            [3, 'audit', 'c'],
+          ]);
+          expect(await store.sealAudit(T0 + 2000)).toEqual({ sealed: 0, head: await store.auditHead() });
+          await recordEntry(store, entry({ messageSid: 'd' }));
+          expect(await verifyAudit(store)).toMatchObject({ ok: true, sealed: 3, rows: 3, pending: 1 });
+          const head = (await store.sealAudit(T0 + 3000)).head;
+          expect(await verifyAudit(other)).toEqual({ ok: true, sealed: 4, rows: 4, pruned: 0, pending: 0, head });
+        }),
+      );
+
+      it(
+        'never seals a row older than the last seal by more than the late-commit limit, and verify names it',
+        withStore(async ({ store }) => {
+          await recordEntry(store, entry({ messageSid: 'a' }));
+          await store.sealAudit(T0 + 1000);
+          await recordEntry(store, entry({ at: T0 + 1000 - LATE_COMMIT_LIMIT_MS - 1, messageSid: 'backdated' }));
+          await recordEntry(store, entry({ at: T0 + 900, messageSid: 'late' }));
+          expect((await store.sealAudit(T0 + 2000)).sealed).toBe(1);
+          const result = await verifyAudit(store);
+          expect(result).toEqual({ ok: false, finding: expect.stringMatching(/audit row id 2 has no seal .* inserted/) as string });
+        }),
+      );
+
+      it(
+        'a prune leaves a sealed checkpoint: the log still verifies, and a head from before it is still a prefix',
+        withStore(async ({ store }) => {
+          const DAY = 24 * HOUR;
+          await recordEntry(store, entry({ at: T0 - 400 * DAY, messageSid: 'old1' }));
+          await recordEntry(store, entry({ at: T0 - 390 * DAY, messageSid: 'old2' }));
+          await recordEntry(store, entry({ at: T0 - 10 * DAY, messageSid: 'new1' }));
+          const before = (await store.sealAudit(T0)).head;
+          await recordEntry(store, entry({ at: T0, messageSid: 'new2' }));
+          const pruned = await store.pruneAudit(T0 - 365 * DAY, T0 + 1000);
+          expect(pruned).toMatchObject({
+            removed: 2,
+            checkpoint: { cutSeq: 2, removed: 2, oldest: T0 - 400 * DAY, newest: T0 - 390 * DAY },
+          });
+          expect(await store.auditCheckpoints()).toEqual([pruned.checkpoint]);
+          const seals = await store.readSeals(0, 10);
+          expect(seals.map((e) => [e.seal.kind, e.record === undefined])).toEqual([
+            ['audit', true],
+            ['audit', true],
+            ['audit', false],
+            ['audit', false],
+            ['prune', false],
+          ]);
+          expect(pruned.checkpoint?.cutHead).toBe(seals[1]?.seal.head);
+          expect(await verifyAudit(store)).toMatchObject({ ok: true, sealed: 5, rows: 2, pruned: 2, pending: 0 });
+          expect(await verifyAudit(store, before)).toMatchObject({ ok: true, extends: before });
+          expect(await verifyAudit(store, { seq: 1, hash: seals[0]?.seal.head ?? '' })).toMatchObject({ ok: true });
         }),
       );
     });

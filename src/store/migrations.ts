@@ -5,8 +5,11 @@
 import type Database from 'better-sqlite3';
 import { EMPTY_SENDER, encodeSenderState, type SenderState } from '../audit/senders.js';
 
-/** One migration: SQL, or a function for what SQL alone cannot say. Runs inside a transaction. */
-export type Migration = string | ((db: Database.Database) => void);
+/**
+ * One migration: SQL, or a function for what SQL alone cannot say. Runs inside a transaction.
+ * `null` is a number reserved for a migration of another branch: nothing runs for it here.
+ */
+export type Migration = string | ((db: Database.Database) => void) | null;
 
 export const MIGRATIONS: readonly Migration[] = [
   // 1: citizen records, keyed by ID number (WITHOUT ROWID: one b-tree, faster seeding and lookups).
@@ -78,6 +81,50 @@ export const MIGRATIONS: readonly Migration[] = [
   // limits read, goes. Carried over: opt-outs, current locks, and the lookups and failures of the
   // last 7 days (the rules keep what their windows need); the rows expire after those 7 days.
   migrateToSenderStates,
+
+  // 5: reserved (delivery receipts, branch accountability).
+  null,
+
+  // 6: the hash chain over the audit log (src/audit/chain.ts): one seal per sealed record, in seal
+  // order, appended by the sealer after the rows commit; the chain's state (one row); and the
+  // checkpoints retention leaves, themselves sealed. Seals hold hashes and ids only, no personal
+  // data: they stay when retention removes the rows.
+  `CREATE TABLE audit_chain (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     seq INTEGER NOT NULL,
+     head TEXT NOT NULL,
+     last_sealed_at INTEGER,
+     scan_from INTEGER NOT NULL,
+     candidate_id INTEGER,
+     candidate_at INTEGER
+   );
+   INSERT INTO audit_chain (id, seq, head, last_sealed_at, scan_from) VALUES (1, 0, '${'0'.repeat(64)}', NULL, 0);
+   CREATE TABLE audit_seals (
+     seq INTEGER PRIMARY KEY,
+     kind TEXT NOT NULL,          -- 'audit' (audit_log), 'prune' (audit_checkpoints); more kinds may follow
+     row_id INTEGER NOT NULL,
+     row_hash TEXT NOT NULL,
+     sealed_at INTEGER NOT NULL,
+     head TEXT NOT NULL,
+     UNIQUE (kind, row_id)
+   );
+   CREATE TRIGGER audit_seals_no_update BEFORE UPDATE ON audit_seals
+     BEGIN SELECT RAISE(ABORT, 'audit_seals is append-only'); END;
+   CREATE TRIGGER audit_seals_no_delete BEFORE DELETE ON audit_seals
+     BEGIN SELECT RAISE(ABORT, 'audit_seals is append-only'); END;
+   CREATE TABLE audit_checkpoints (
+     id INTEGER PRIMARY KEY,
+     cut_seq INTEGER NOT NULL,
+     cut_head TEXT NOT NULL,
+     removed INTEGER NOT NULL,
+     oldest INTEGER,
+     newest INTEGER,
+     at INTEGER NOT NULL
+   );
+   CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+     BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+   CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+     BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;`,
 ];
 
 /** The schema version this code expects. */
@@ -98,7 +145,7 @@ export function migrate(db: Database.Database): void {
     db.transaction(() => {
       const migration = MIGRATIONS[version - 1];
       if (typeof migration === 'function') migration(db);
-      else if (migration !== undefined) db.exec(migration);
+      else if (typeof migration === 'string') db.exec(migration);
       db.pragma(`user_version = ${version}`);
     })();
   }

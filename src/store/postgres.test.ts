@@ -10,7 +10,8 @@ import { startEmbeddedPostgres, type EmbeddedServer } from '../testing/embeddedP
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../testing/postgres.js';
 import type { Citizen } from '../citizens/types.js';
 import { openPostgresStore, type PostgresStore } from './postgres.js';
-import { SCHEMA_VERSION } from './postgresMigrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './postgresMigrations.js';
+import { verifyAudit } from '../auditVerify.js';
 import { StoreOpenError, StoreUnavailableError, StoreUnsupportedError, type Admission, type Decide, type Store } from './types.js';
 
 const T0 = Date.UTC(2026, 10, 27, 3, 0, 0);
@@ -83,7 +84,9 @@ describe('migrations', () => {
     const stores = await Promise.all(Array.from({ length: 6 }, () => open()));
     for (const s of stores) expect(await s.migrationsCurrent()).toBe(true);
     const rows = await db.sql<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    const used = MIGRATIONS.flatMap((m, i) => (m === null ? [] : [i + 1]));
+    expect(rows.map((r) => r.version)).toEqual(used);
+    expect(used.at(-1)).toBe(SCHEMA_VERSION);
     expect(await stores[0]?.checkIntegrity()).toEqual([]);
   });
 
@@ -138,6 +141,54 @@ describe('the append-only audit log', () => {
       await session.end();
     }
     expect((await store.readAudit(0, 10)).map((e) => e.messageSid)).toEqual(['SMnew']);
+  });
+});
+
+describe('the audit chain across transactions and nodes', () => {
+  it('seals a row that commits after a higher id was sealed, at a later seal, and verifies intact', async () => {
+    const store = await open();
+    const pg = (await import('pg')).default;
+    const slow = new pg.Client({ connectionString: db.url });
+    await slow.connect();
+    try {
+      // A transaction takes id 1 and stays open while another admission (id 2) commits and is sealed.
+      await slow.query('BEGIN');
+      const held = await slow.query<{ id: string }>(
+        `INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments)
+         VALUES ($1, 'SMslow', $2, 'TT', '001099054321', 'served', 1) RETURNING id`,
+        [T0, PHONE],
+      );
+      expect(Number(held.rows[0]?.id)).toBe(1);
+      await recordEntry(store, auditEntry({ at: T0 + 100, messageSid: 'SMfast' }));
+      expect(await store.sealAudit(T0 + 1_000)).toMatchObject({ sealed: 1, head: { seq: 1 } });
+      await slow.query('COMMIT');
+      // Two nodes' sealers after the late commit: the row is sealed once, by one of them.
+      const other = await open();
+      const runs = await Promise.all([store.sealAudit(T0 + 2_000), other.sealAudit(T0 + 2_000)]);
+      expect(runs.map((r) => r.sealed).sort()).toEqual([0, 1]);
+      const seals = await store.readSeals(0, 10);
+      expect(seals.map((e) => [e.seal.seq, e.seal.rowId])).toEqual([
+        [1, 2],
+        [2, 1],
+      ]);
+      expect(await verifyAudit(store)).toMatchObject({ ok: true, sealed: 2, rows: 2, pending: 0 });
+    } finally {
+      await slow.end();
+    }
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE of the seals and checkpoints', async () => {
+    const store = await open();
+    await recordEntry(store, auditEntry({ at: T0 - 400 * 86_400_000, messageSid: 'SMold' }));
+    await recordEntry(store, auditEntry({ at: T0, messageSid: 'SMnew' }));
+    await store.pruneAudit(T0 - 365 * 86_400_000, T0);
+    for (const table of ['audit_seals', 'audit_checkpoints']) {
+      const column = table === 'audit_seals' ? 'row_hash' : 'cut_head';
+      await expect(db.sql(`UPDATE ${table} SET ${column} = ${column}`)).rejects.toThrow(/append-only/);
+      await expect(db.sql(`DELETE FROM ${table}`)).rejects.toThrow(/append-only/);
+      await expect(db.sql(`TRUNCATE ${table}`)).rejects.toThrow(/append-only/);
+    }
+    expect(await verifyAudit(store)).toMatchObject({ ok: true, sealed: 3, rows: 1, pruned: 1 });
   });
 });
 

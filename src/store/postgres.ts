@@ -30,7 +30,21 @@ import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } 
 import type { AccessEntry, AuditCommand, AuditEntry, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { errorCode, errorMessage } from '../errors.js';
+import { GENESIS, type AuditRecord, type ChainHead, type PruneCheckpoint, type Seal } from '../audit/chain.js';
+import type { SealedEntry } from '../audit/verifyChain.js';
+import {
+  CHAIN_SQL,
+  chainStateValues,
+  numbered,
+  toChainState,
+  toCheckpoint,
+  toSealedEntry,
+  type ChainStateRow,
+  type CheckpointRow,
+  type SealedRow,
+} from './chainRows.js';
 import { CITIZEN_COLUMNS, toCitizen, type CitizenRow } from './citizenRows.js';
+import { advanceScan, appendSeals, SEAL_BATCH, sealAuditBatch, type ChainState } from './sealPlan.js';
 import { beginPostgresSeed } from './postgresCitizens.js';
 import { isUnavailable, redact } from './postgresErrors.js';
 import { EXPECTED_TABLES, EXPECTED_TRIGGERS, migrate, SCHEMA_VERSION, schemaVersion } from './postgresMigrations.js';
@@ -42,7 +56,9 @@ import {
   type Admission,
   type Admitted,
   type Decide,
+  type PruneAuditResult,
   type PruneCounts,
+  type SealResult,
   type SeedSession,
   type Store,
   type StoreCounts,
@@ -99,10 +115,6 @@ const SQL = {
     WHERE target_id = $1 ORDER BY at, id`,
   readAudit: `SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
     WHERE id > $1 ORDER BY id LIMIT $2`,
-  // Retention: the trigger lets these deletes through because of the transaction-local setting.
-  pruneAudit: `WITH d AS (DELETE FROM audit_log WHERE at < $1 RETURNING id, at),
-    r AS (DELETE FROM message_replies WHERE audit_id IN (SELECT id FROM d))
-    SELECT count(*) AS removed, min(at) AS oldest, max(at) AS newest FROM d`,
   pruneReplies: `DELETE FROM message_replies WHERE at < $1`,
   pruneSenders: `DELETE FROM senders WHERE sender IN
     (SELECT sender FROM senders WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT ${PRUNE_BATCH})`,
@@ -110,6 +122,69 @@ const SQL = {
   counts: `SELECT (SELECT count(*) FROM citizens) AS citizens, (SELECT count(*) FROM audit_log) AS audit_log,
     (SELECT count(*) FROM message_replies) AS replies, (SELECT count(*) FROM senders) AS senders`,
 };
+
+/** The chain's SQL with PostgreSQL's placeholders; seals are inserted a batch per statement. */
+const PG_CHAIN = {
+  ...(Object.fromEntries(Object.entries(CHAIN_SQL).map(([k, sql]) => [k, numbered(sql)])) as Record<keyof typeof CHAIN_SQL, string>),
+  // Locks the state row: one sealer (one node) at a time; admissions never wait for it.
+  lockState: `${CHAIN_SQL.state} FOR UPDATE`,
+  insertSeals: `INSERT INTO audit_seals (seq, kind, row_id, row_hash, sealed_at, head)
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[])`,
+};
+
+async function insertSeals(client: ClientBase, seals: readonly Seal[]): Promise<void> {
+  if (seals.length === 0) return;
+  await client.query(PG_CHAIN.insertSeals, [
+    seals.map((x) => x.seq),
+    seals.map((x) => x.kind),
+    seals.map((x) => x.rowId),
+    seals.map((x) => x.rowHash),
+    seals.map((x) => x.sealedAt),
+    seals.map((x) => x.head),
+  ]);
+}
+
+/**
+ * One sealer run in the caller's transaction: locks the chain's state row, seals every committed
+ * audit row it may (each statement of READ COMMITTED sees what committed before it began, so a
+ * row that committed late, below rows sealed already, is found by a later run), saves the state.
+ */
+async function sealIn(client: ClientBase, now: number): Promise<{ result: SealResult; state: ChainState }> {
+  const locked = (await client.query<ChainStateRow>(PG_CHAIN.lockState)).rows[0];
+  if (!locked) throw new Error('audit_chain has no state row');
+  const before = toChainState(locked);
+  let state = before;
+  let sealed = 0;
+  const one = async (sql: string, values: unknown[] = []) => (await client.query<{ n: number; id: number }>(sql, values)).rows[0];
+  const maxSealed = (await one(PG_CHAIN.maxSealedAuditId))?.id ?? 0;
+  const phases: [string, number, number][] = [];
+  if (state.scanFrom < maxSealed) {
+    const rows = (await one(PG_CHAIN.rowsBetween, [state.scanFrom, maxSealed]))?.n;
+    const seals = (await one(PG_CHAIN.sealsBetween, [state.scanFrom, maxSealed]))?.n;
+    if (rows !== seals) phases.push([PG_CHAIN.unsealedBetween, state.scanFrom, maxSealed]);
+  }
+  phases.push([PG_CHAIN.tail, Math.max(state.scanFrom, maxSealed), Number.MAX_SAFE_INTEGER]);
+  for (const [read, from, to] of phases) {
+    let after = from;
+    for (;;) {
+      const rows = (await client.query<AuditRow>(read, [after, to, SEAL_BATCH])).rows.map(toAuditEntry);
+      const last = rows.at(-1);
+      if (!last) break;
+      const batch = sealAuditBatch(state, rows, now, before.lastSealedAt);
+      await insertSeals(client, batch.seals);
+      sealed += batch.seals.length;
+      state = batch.state;
+      after = last.id;
+      if (rows.length < SEAL_BATCH) break;
+    }
+  }
+  const maxId = (await client.query<{ id: number }>(PG_CHAIN.maxAuditId)).rows[0]?.id ?? 0;
+  state = advanceScan(state, maxId, now);
+  const values = chainStateValues(state);
+  const old = chainStateValues(before);
+  if (values.some((v, i) => v !== old[i])) await client.query(PG_CHAIN.writeState, values);
+  return { result: { sealed, head: state.head }, state };
+}
 
 /**
  * What the recording statement does to the sender's row besides recording the message:
@@ -508,24 +583,88 @@ export class PostgresStore implements Store {
     });
   }
 
-  async pruneAudit(before: number): Promise<{ removed: number; oldest?: number; newest?: number }> {
+  async pruneAudit(before: number, now = Date.now()): Promise<PruneAuditResult> {
     return this.withMaintenance(async (client) => {
       await client.query('BEGIN');
       try {
-        // The one exception to append-only: the trigger allows DELETE while this transaction-local
-        // setting is on. It ends with the transaction, whatever happens.
-        await client.query(`SET LOCAL app.prune_audit = 'on'`);
-        const result = await client.query<{ removed: number; oldest: number | null; newest: number | null }>(SQL.pruneAudit, [before]);
+        const result = await this.pruneIn(client, before, now);
         await client.query('COMMIT');
-        const row = result.rows[0];
-        const removed = row?.removed ?? 0;
-        if (removed === 0 || !row) return { removed: 0 };
-        return { removed, oldest: row.oldest ?? undefined, newest: row.newest ?? undefined };
+        return result;
       } catch (err) {
         await rollback(client);
         throw err;
       }
     });
+  }
+
+  /** Retention in the caller's transaction: see {@link Store.pruneAudit}. */
+  private async pruneIn(client: ClientBase, before: number, now: number): Promise<PruneAuditResult> {
+    let { state } = await sealIn(client, now);
+    const one = async <R extends QueryResultRow>(sql: string, values: unknown[] = []): Promise<R> => {
+      const row = (await client.query<R>(sql, values)).rows[0];
+      if (!row) throw new Error('a query that returns one row returned none');
+      return row;
+    };
+    const firstKept = (await one<{ seq: number | null }>(PG_CHAIN.firstKept, [before])).seq;
+    const lastCut = (await one<{ seq: number }>(PG_CHAIN.lastCut)).seq;
+    const cut = Math.max(lastCut, firstKept === null ? state.head.seq : firstKept - 1);
+    const range = await one<{ removed: number; oldest: number | null; newest: number | null }>(PG_CHAIN.cutRange, [cut]);
+    if (range.removed === 0) return { removed: 0 };
+    // The one exception to append-only: the trigger allows DELETE while this transaction-local
+    // setting is on. It ends with the transaction, whatever happens.
+    await client.query(`SET LOCAL app.prune_audit = 'on'`);
+    await client.query(PG_CHAIN.pruneReplies, [cut]);
+    await client.query(PG_CHAIN.pruneRows, [cut]);
+    const cutHead = cut === 0 ? GENESIS.hash : (await one<{ head: string }>(PG_CHAIN.headAt, [cut])).head;
+    const id = (await one<{ id: number }>(PG_CHAIN.nextCheckpointId)).id;
+    const checkpoint: PruneCheckpoint = {
+      id,
+      cutSeq: cut,
+      cutHead,
+      removed: range.removed,
+      oldest: range.oldest,
+      newest: range.newest,
+      at: now,
+    };
+    await client.query(PG_CHAIN.insertCheckpoint, [id, cut, cutHead, checkpoint.removed, checkpoint.oldest, checkpoint.newest, now]);
+    const sealed = appendSeals(state, [{ kind: 'prune', row: checkpoint }], now);
+    await insertSeals(client, sealed.seals);
+    state = sealed.state;
+    await client.query(PG_CHAIN.writeState, chainStateValues(state));
+    return { removed: range.removed, oldest: range.oldest ?? undefined, newest: range.newest ?? undefined, checkpoint };
+  }
+
+  sealAudit(now: number): Promise<SealResult> {
+    return this.transaction(async (client, begun) => {
+      await begun;
+      const { result } = await sealIn(client, now);
+      await client.query('COMMIT');
+      return result;
+    });
+  }
+
+  async auditHead(): Promise<ChainHead> {
+    return this.withClient(async (client) => {
+      const row = (await client.query<ChainStateRow>(PG_CHAIN.state)).rows[0];
+      if (!row) throw new Error('audit_chain has no state row');
+      return toChainState(row).head;
+    });
+  }
+
+  async readSeals(afterSeq: number, limit: number): Promise<SealedEntry[]> {
+    return this.withMaintenance(async (client) =>
+      (await client.query<SealedRow>(PG_CHAIN.seals, [afterSeq, limit])).rows.map(toSealedEntry),
+    );
+  }
+
+  async readUnsealedAudit(afterId: number, limit: number): Promise<AuditRecord[]> {
+    return this.withMaintenance(async (client) =>
+      (await client.query<AuditRow>(PG_CHAIN.unsealed, [afterId, limit])).rows.map(toAuditEntry),
+    );
+  }
+
+  async auditCheckpoints(): Promise<PruneCheckpoint[]> {
+    return this.withMaintenance(async (client) => (await client.query<CheckpointRow>(PG_CHAIN.checkpoints)).rows.map(toCheckpoint));
   }
 
   async pruneExpired({ now, repliesBefore }: { now: number; repliesBefore: number }): Promise<PruneCounts> {

@@ -7,7 +7,8 @@
 import type { ClientBase } from 'pg';
 import { StoreOpenError } from './types.js';
 
-export const MIGRATIONS: readonly string[] = [
+/** `null`: a number not used here (reserved, or kept equal to SQLite's numbering); nothing runs for it. */
+export const MIGRATIONS: readonly (string | null)[] = [
   // 1: citizens; the append-only audit log; reply bodies kept for redeliveries; sender states.
   `CREATE TABLE citizens (
      id_number text PRIMARY KEY,
@@ -83,13 +84,69 @@ export const MIGRATIONS: readonly string[] = [
      expires_at bigint      -- when the row may be deleted; NULL: kept (an opt-out)
    );
    CREATE INDEX senders_expiry ON senders (expires_at) WHERE expires_at IS NOT NULL;`,
+
+  // 2-4: SQLite's 2-4, already in 1 here. 5: reserved (delivery receipts, branch accountability).
+  null,
+  null,
+  null,
+  null,
+
+  // 6: the hash chain over the audit log (src/audit/chain.ts), as in SQLite's 6. The sealer locks
+  // the one row of audit_chain (SELECT ... FOR UPDATE: a row lock, which works through PgBouncer),
+  // so one node seals at a time; admissions never touch these tables.
+  `CREATE TABLE audit_chain (
+     id integer PRIMARY KEY CHECK (id = 1),
+     seq bigint NOT NULL,
+     head text NOT NULL,
+     last_sealed_at bigint,
+     scan_from bigint NOT NULL,
+     candidate_id bigint,
+     candidate_at bigint
+   );
+   INSERT INTO audit_chain (id, seq, head, last_sealed_at, scan_from) VALUES (1, 0, '${'0'.repeat(64)}', NULL, 0);
+   CREATE TABLE audit_seals (
+     seq bigint PRIMARY KEY,
+     kind text NOT NULL,          -- 'audit' (audit_log), 'prune' (audit_checkpoints); more kinds may follow
+     row_id bigint NOT NULL,
+     row_hash text NOT NULL,
+     sealed_at bigint NOT NULL,
+     head text NOT NULL,
+     UNIQUE (kind, row_id)
+   );
+   CREATE TABLE audit_checkpoints (
+     id bigint PRIMARY KEY,
+     cut_seq bigint NOT NULL,
+     cut_head text NOT NULL,
+     removed bigint NOT NULL,
+     oldest bigint,
+     newest bigint,
+     at bigint NOT NULL
+   );
+   CREATE FUNCTION audit_chain_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+   END
+   $$;
+   CREATE TRIGGER audit_seals_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_seals
+     FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_append_only();
+   CREATE TRIGGER audit_checkpoints_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_checkpoints
+     FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_append_only();`,
 ];
 
 /** The schema version this code expects. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** The tables and triggers the schema must have (checked by `checkIntegrity`). */
-export const EXPECTED_TABLES = ['citizens', 'audit_log', 'message_replies', 'senders', 'schema_migrations'] as const;
+export const EXPECTED_TABLES = [
+  'citizens',
+  'audit_log',
+  'message_replies',
+  'senders',
+  'schema_migrations',
+  'audit_chain',
+  'audit_seals',
+  'audit_checkpoints',
+] as const;
 export const EXPECTED_TRIGGERS = ['audit_log_no_update', 'audit_log_no_delete', 'audit_log_no_truncate'] as const;
 
 /** The key of the migration lock, the same for every node ('citizen-' in ASCII, as a 64-bit integer). */
@@ -130,7 +187,9 @@ export async function migrate(client: ClientBase): Promise<void> {
       throw new StoreOpenError(`database schema version ${current} is newer than this program's ${SCHEMA_VERSION}: upgrade the program`);
     }
     for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
-      await client.query(MIGRATIONS[version - 1] ?? '');
+      const migration = MIGRATIONS[version - 1];
+      if (migration === null || migration === undefined) continue;
+      await client.query(migration);
       await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
     }
     await client.query('COMMIT');

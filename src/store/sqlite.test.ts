@@ -39,7 +39,7 @@ function databaseAt(version: number, fill: (db: Database.Database) => void): voi
   db.transaction(() => {
     for (const m of MIGRATIONS.slice(0, version)) {
       if (typeof m === 'string') db.exec(m);
-      else m(db);
+      else if (m !== null) m(db);
     }
     fill(db);
     db.pragma(`user_version = ${version}`);
@@ -135,6 +135,17 @@ describe('the audit log', () => {
     await store.pruneAudit(T0 - 1);
     expect(() => store.db.exec(`DELETE FROM audit_log`)).toThrow(/append-only/); // still, after a prune
     expect((await store.counts()).auditLog).toBe(1);
+  });
+
+  it('keeps the chain’s seals and checkpoints append-only too', async () => {
+    await recordEntry(store, audit({ at: T0 - 400 * 86_400_000, messageSid: 'SMold' }));
+    await recordEntry(store, audit({ messageSid: 'SMnew' }));
+    expect(await store.pruneAudit(T0 - 365 * 86_400_000, T0)).toMatchObject({ removed: 1, checkpoint: { id: 1 } });
+    for (const table of ['audit_seals', 'audit_checkpoints']) {
+      const column = table === 'audit_seals' ? 'sealed_at' : 'at';
+      expect(() => store.db.exec(`UPDATE ${table} SET ${column} = 0`)).toThrow(/append-only/);
+      expect(() => store.db.exec(`DELETE FROM ${table}`)).toThrow(/append-only/);
+    }
   });
 });
 

@@ -14,7 +14,20 @@ import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } 
 import type { AccessEntry, AuditCommand, AuditEntry, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
+import { GENESIS, type AuditRecord, type ChainHead, type PruneCheckpoint } from '../audit/chain.js';
+import type { SealedEntry } from '../audit/verifyChain.js';
+import {
+  CHAIN_SQL,
+  chainStateValues,
+  toChainState,
+  toCheckpoint,
+  toSealedEntry,
+  type ChainStateRow,
+  type CheckpointRow,
+  type SealedRow,
+} from './chainRows.js';
 import { AUDIT_NO_DELETE_TRIGGER, SCHEMA_VERSION, migrate } from './migrations.js';
+import { advanceScan, appendSeals, SEAL_BATCH, sealAuditBatch, type ChainState } from './sealPlan.js';
 import { beginSeed, toCitizen, UPSERT_CITIZEN, type CitizenRow } from './sqliteCitizens.js';
 import { JobFailure, SqliteWriter } from './sqliteWriter.js';
 import {
@@ -23,7 +36,9 @@ import {
   type Admission,
   type Admitted,
   type Decide,
+  type PruneAuditResult,
   type PruneCounts,
+  type SealResult,
   type SeedSession,
   type Store,
   type StoreCounts,
@@ -158,13 +173,16 @@ export class SqliteStore implements Store {
         WHERE target_id = ? ORDER BY at, id`),
       readAudit: p(`SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
         WHERE id > ? ORDER BY id LIMIT ?`),
-      pruneRange: p(`SELECT count(*) AS removed, min(at) AS oldest, max(at) AS newest FROM audit_log WHERE at < ?`),
-      pruneAudit: p(`DELETE FROM audit_log WHERE at < ?`),
-      pruneAuditReplies: p(`DELETE FROM message_replies WHERE audit_id IN (SELECT id FROM audit_log WHERE at < ?)`),
       pruneReplies: p(`DELETE FROM message_replies WHERE at < ?`),
       pruneSenders: p(`DELETE FROM senders WHERE expires_at IS NOT NULL AND expires_at <= ?`),
     };
+    this.chain = Object.fromEntries(Object.entries(CHAIN_SQL).map(([k, sql]) => [k, p(sql)])) as Record<
+      keyof typeof CHAIN_SQL,
+      Database.Statement
+    >;
   }
+
+  private readonly chain: Record<keyof typeof CHAIN_SQL, Database.Statement>;
 
   async findCitizen(idNumber: string): Promise<Citizen | undefined> {
     return this.citizen(idNumber);
@@ -274,18 +292,108 @@ export class SqliteStore implements Store {
     return (this.stmt.readAudit.all(afterId, limit) as AuditRow[]).map(toAuditEntry);
   }
 
-  pruneAudit(before: number): Promise<{ removed: number; oldest?: number; newest?: number }> {
-    const { db, stmt } = this;
-    return this.writer.run(() => {
-      const range = stmt.pruneRange.get(before) as { removed: number; oldest: number | null; newest: number | null };
-      if (range.removed > 0) {
-        db.exec('DROP TRIGGER audit_log_no_delete');
-        stmt.pruneAuditReplies.run(before);
-        stmt.pruneAudit.run(before);
-        db.exec(AUDIT_NO_DELETE_TRIGGER);
+  pruneAudit(before: number, now = Date.now()): Promise<PruneAuditResult> {
+    return this.writer.run(() => this.savepoint(() => this.pruneNow(before, now)));
+  }
+
+  /** Retention inside the writer's transaction: see {@link Store.pruneAudit}. */
+  private pruneNow(before: number, now: number): PruneAuditResult {
+    const { db, chain } = this;
+    this.sealNow(now);
+    let state = this.chainState();
+    const firstKept = (chain.firstKept.get(before) as { seq: number | null }).seq;
+    const lastCut = (chain.lastCut.get() as { seq: number }).seq;
+    const cut = Math.max(lastCut, firstKept === null ? state.head.seq : firstKept - 1);
+    const range = chain.cutRange.get(cut) as { removed: number; oldest: number | null; newest: number | null };
+    if (range.removed === 0) return { removed: 0 };
+    db.exec('DROP TRIGGER audit_log_no_delete');
+    chain.pruneReplies.run(cut);
+    chain.pruneRows.run(cut);
+    db.exec(AUDIT_NO_DELETE_TRIGGER);
+    const cutHead = cut === 0 ? GENESIS.hash : (chain.headAt.get(cut) as { head: string }).head;
+    const id = (chain.nextCheckpointId.get() as { id: number }).id;
+    const checkpoint: PruneCheckpoint = {
+      id,
+      cutSeq: cut,
+      cutHead,
+      removed: range.removed,
+      oldest: range.oldest,
+      newest: range.newest,
+      at: now,
+    };
+    chain.insertCheckpoint.run(id, cut, cutHead, checkpoint.removed, checkpoint.oldest, checkpoint.newest, now);
+    const sealed = appendSeals(state, [{ kind: 'prune', row: checkpoint }], now);
+    for (const seal of sealed.seals) chain.insertSeal.run(seal.seq, seal.kind, seal.rowId, seal.rowHash, seal.sealedAt, seal.head);
+    state = sealed.state;
+    chain.writeState.run(...chainStateValues(state));
+    return { removed: range.removed, oldest: range.oldest ?? undefined, newest: range.newest ?? undefined, checkpoint };
+  }
+
+  /** `work` in a savepoint of the writer's transaction: undone alone when it throws, failing its job only. */
+  private savepoint<T>(work: () => T): T | JobFailure {
+    try {
+      return this.db.transaction(work)();
+    } catch (err) {
+      return new JobFailure(err);
+    }
+  }
+
+  private chainState(): ChainState {
+    return toChainState(this.chain.state.get() as ChainStateRow);
+  }
+
+  /** One sealer run inside the writer's transaction (SQLite's write lock makes it the only one). */
+  private sealNow(now: number): SealResult {
+    const { chain } = this;
+    let state = this.chainState();
+    const before = state;
+    const lastSealedAt = state.lastSealedAt;
+    let sealed = 0;
+    const maxSealed = (chain.maxSealedAuditId.get() as { id: number }).id;
+    const count = (st: Database.Statement) => (st.get(state.scanFrom, maxSealed) as { n: number }).n;
+    const phases: [Database.Statement, number, number][] = [];
+    if (state.scanFrom < maxSealed && count(chain.rowsBetween) !== count(chain.sealsBetween)) {
+      phases.push([chain.unsealedBetween, state.scanFrom, maxSealed]);
+    }
+    phases.push([chain.tail, Math.max(state.scanFrom, maxSealed), Number.MAX_SAFE_INTEGER]);
+    for (const [read, from, to] of phases) {
+      let after = from;
+      for (;;) {
+        const rows = (read.all(after, to, SEAL_BATCH) as AuditRow[]).map(toAuditEntry);
+        const last = rows.at(-1);
+        if (!last) break;
+        const batch = sealAuditBatch(state, rows, now, lastSealedAt);
+        for (const seal of batch.seals) chain.insertSeal.run(seal.seq, seal.kind, seal.rowId, seal.rowHash, seal.sealedAt, seal.head);
+        sealed += batch.seals.length;
+        state = batch.state;
+        after = last.id;
+        if (rows.length < SEAL_BATCH) break;
       }
-      return { removed: range.removed, oldest: range.oldest ?? undefined, newest: range.newest ?? undefined };
-    });
+    }
+    state = advanceScan(state, (chain.maxAuditId.get() as { id: number }).id, now);
+    const values = chainStateValues(state);
+    if (values.some((v, i) => v !== chainStateValues(before)[i])) chain.writeState.run(...values);
+    return { sealed, head: state.head };
+  }
+
+  sealAudit(now: number): Promise<SealResult> {
+    return this.writer.run(() => this.savepoint(() => this.sealNow(now)));
+  }
+
+  async auditHead(): Promise<ChainHead> {
+    return this.chainState().head;
+  }
+
+  async readSeals(afterSeq: number, limit: number): Promise<SealedEntry[]> {
+    return (this.chain.seals.all(afterSeq, limit) as SealedRow[]).map(toSealedEntry);
+  }
+
+  async readUnsealedAudit(afterId: number, limit: number): Promise<AuditRecord[]> {
+    return (this.chain.unsealed.all(afterId, limit) as AuditRow[]).map(toAuditEntry);
+  }
+
+  async auditCheckpoints(): Promise<PruneCheckpoint[]> {
+    return (this.chain.checkpoints.all() as CheckpointRow[]).map(toCheckpoint);
   }
 
   pruneExpired({ now, repliesBefore }: { now: number; repliesBefore: number }): Promise<PruneCounts> {

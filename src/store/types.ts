@@ -7,6 +7,8 @@
 import type { AccessEntry, AuditCommand, AuditEntry, Outcome } from '../audit/types.js';
 import type { SenderState } from '../audit/senders.js';
 import type { Citizen } from '../citizens/types.js';
+import type { AuditRecord, ChainHead, PruneCheckpoint } from '../audit/chain.js';
+import type { SealedEntry } from '../audit/verifyChain.js';
 
 /** One inbound message to admit: what the store must read for the decision, and the keys it records under. */
 export interface Admission {
@@ -103,6 +105,22 @@ export interface StoreCounts {
   senders: number;
 }
 
+/** What {@link Store.pruneAudit} removed, and the checkpoint it sealed into the chain (none when nothing was removed). */
+export interface PruneAuditResult {
+  removed: number;
+  oldest?: number;
+  newest?: number;
+  checkpoint?: PruneCheckpoint;
+}
+
+/** What one run of {@link Store.sealAudit} did. */
+export interface SealResult {
+  /** Records sealed by this run. */
+  sealed: number;
+  /** The chain's head after it. */
+  head: ChainHead;
+}
+
 /** What {@link Store.pruneExpired} removed. */
 export interface PruneCounts {
   replies: number;
@@ -167,8 +185,30 @@ export interface Store {
   auditTrail(idNumber: string): Promise<AuditEntry[]>;
   /** Audit rows in log order after `afterId` (0 for the first), at most `limit`. */
   readAudit(afterId: number, limit: number): Promise<StoredAuditEntry[]>;
-  /** Deletes audit rows older than `before` (the one allowed exception to append-only). */
-  pruneAudit(before: number): Promise<{ removed: number; oldest?: number; newest?: number }>;
+  /**
+   * Retention, the one allowed exception to append-only: seals what is committed, then deletes the
+   * audit rows older than `before` whose seals form a prefix of the chain (a row sealed after a
+   * newer one waits for the next prune), and seals a checkpoint of what it removed (count, time
+   * range, the seq and head at the cut). The seals stay (hashes only), so every head published
+   * before still verifies. `now` is the checkpoint's time.
+   */
+  pruneAudit(before: number, now?: number): Promise<PruneAuditResult>;
+
+  /**
+   * Seals, in id order, every committed audit row without a seal that may still be sealed
+   * (`maySeal` in src/audit/chain.ts: not older than the last seal by more than the late-commit limit), at `now`.
+   * One node at a time: runs hold the chain's state row locked. Rows that commit late (a lower
+   * id after higher ones were sealed) get a later seal.
+   */
+  sealAudit(now: number): Promise<SealResult>;
+  /** The chain's current head (what the last seal ended on). */
+  auditHead(): Promise<ChainHead>;
+  /** Seals in seq order after `afterSeq`, each with the row it seals as stored now (undefined when gone). */
+  readSeals(afterSeq: number, limit: number): Promise<SealedEntry[]>;
+  /** Audit rows without a seal, in id order after `afterId`. */
+  readUnsealedAudit(afterId: number, limit: number): Promise<AuditRecord[]>;
+  /** Every prune checkpoint, oldest first. */
+  auditCheckpoints(): Promise<PruneCheckpoint[]>;
   /**
    * Deletes what is kept only for a while: reply bodies recorded before `repliesBefore`, and
    * sender states whose expiry is at or before `now`.

@@ -1,0 +1,148 @@
+/**
+ * Rows of the chain's tables (`audit_chain`, `audit_seals`, `audit_checkpoints`) as both stores
+ * read them, and their mapping to the chain's types. The SQL is the same text on both backends.
+ */
+import type { AuditCommand, Outcome } from '../audit/types.js';
+import type { AuditRecord, PruneCheckpoint, RecordKind, Seal } from '../audit/chain.js';
+import type { SealedEntry } from '../audit/verifyChain.js';
+import type { ChainState } from './sealPlan.js';
+
+/** The state row. */
+export interface ChainStateRow {
+  seq: number;
+  head: string;
+  last_sealed_at: number | null;
+  scan_from: number;
+  candidate_id: number | null;
+  candidate_at: number | null;
+}
+
+export function toChainState(r: ChainStateRow): ChainState {
+  return {
+    head: { seq: r.seq, hash: r.head },
+    lastSealedAt: r.last_sealed_at,
+    scanFrom: r.scan_from,
+    candidate: r.candidate_id !== null && r.candidate_at !== null ? { id: r.candidate_id, at: r.candidate_at } : null,
+  };
+}
+
+/** The values of `UPDATE audit_chain`, in the order of {@link CHAIN_SQL.writeState}. */
+export function chainStateValues(s: ChainState): (number | string | null)[] {
+  return [s.head.seq, s.head.hash, s.lastSealedAt, s.scanFrom, s.candidate?.id ?? null, s.candidate?.at ?? null];
+}
+
+/** One seal joined with its row (the columns of whichever table its kind names; nulls when gone). */
+export interface SealedRow {
+  seq: number;
+  kind: string;
+  row_id: number;
+  row_hash: string;
+  sealed_at: number;
+  head: string;
+  a_id: number | null;
+  a_at: number | null;
+  a_message_sid: string | null;
+  a_sender: string | null;
+  a_command: string | null;
+  a_target_id: string | null;
+  a_outcome: string | null;
+  a_segments: number | null;
+  c_id: number | null;
+  c_cut_seq: number | null;
+  c_cut_head: string | null;
+  c_removed: number | null;
+  c_oldest: number | null;
+  c_newest: number | null;
+  c_at: number | null;
+}
+
+export interface CheckpointRow {
+  id: number;
+  cut_seq: number;
+  cut_head: string;
+  removed: number;
+  oldest: number | null;
+  newest: number | null;
+  at: number;
+}
+
+export function toCheckpoint(r: CheckpointRow): PruneCheckpoint {
+  return { id: r.id, cutSeq: r.cut_seq, cutHead: r.cut_head, removed: r.removed, oldest: r.oldest, newest: r.newest, at: r.at };
+}
+
+export function toSealedEntry(r: SealedRow): SealedEntry {
+  const seal: Seal = { seq: r.seq, kind: r.kind as RecordKind, rowId: r.row_id, rowHash: r.row_hash, sealedAt: r.sealed_at, head: r.head };
+  if (r.a_id !== null) {
+    const row: AuditRecord = {
+      id: r.a_id,
+      at: r.a_at ?? 0,
+      messageSid: r.a_message_sid ?? '',
+      sender: r.a_sender ?? '',
+      command: r.a_command as AuditCommand,
+      targetId: r.a_target_id,
+      outcome: r.a_outcome as Outcome,
+      segments: r.a_segments ?? 0,
+    };
+    return { seal, record: { kind: 'audit', row } };
+  }
+  if (r.c_id !== null) {
+    const row = toCheckpoint({
+      id: r.c_id,
+      cut_seq: r.c_cut_seq ?? 0,
+      cut_head: r.c_cut_head ?? '',
+      removed: r.c_removed ?? 0,
+      oldest: r.c_oldest,
+      newest: r.c_newest,
+      at: r.c_at ?? 0,
+    });
+    return { seal, record: { kind: 'prune', row } };
+  }
+  return { seal, record: undefined };
+}
+
+/** SQL of the chain, the same on both backends but for placeholders (`?` here; PostgreSQL numbers them). */
+export const CHAIN_SQL = {
+  state: `SELECT seq, head, last_sealed_at, scan_from, candidate_id, candidate_at FROM audit_chain WHERE id = 1`,
+  writeState: `UPDATE audit_chain SET seq = ?, head = ?, last_sealed_at = ?, scan_from = ?, candidate_id = ?, candidate_at = ? WHERE id = 1`,
+  unsealed: `SELECT a.id, a.at, a.message_sid, a.sender, a.command, a.target_id, a.outcome, a.segments FROM audit_log a
+    WHERE a.id > ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'audit' AND s.row_id = a.id)
+    ORDER BY a.id LIMIT ?`,
+  maxAuditId: `SELECT coalesce(max(id), 0) AS id FROM audit_log`,
+  // The sealer's reads. Rows above the highest id sealed have no seal (the tail); below it, a row
+  // without one is a late commit, looked for only when the range's counts of rows and seals differ.
+  maxSealedAuditId: `SELECT coalesce(max(row_id), 0) AS id FROM audit_seals WHERE kind = 'audit'`,
+  rowsBetween: `SELECT count(*) AS n FROM audit_log WHERE id > ? AND id <= ?`,
+  sealsBetween: `SELECT count(*) AS n FROM audit_seals WHERE kind = 'audit' AND row_id > ? AND row_id <= ?`,
+  unsealedBetween: `SELECT a.id, a.at, a.message_sid, a.sender, a.command, a.target_id, a.outcome, a.segments FROM audit_log a
+    WHERE a.id > ? AND a.id <= ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'audit' AND s.row_id = a.id)
+    ORDER BY a.id LIMIT ?`,
+  tail: `SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
+    WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
+  insertSeal: `INSERT INTO audit_seals (seq, kind, row_id, row_hash, sealed_at, head) VALUES (?, ?, ?, ?, ?, ?)`,
+  seals: `SELECT s.seq, s.kind, s.row_id, s.row_hash, s.sealed_at, s.head,
+      a.id AS a_id, a.at AS a_at, a.message_sid AS a_message_sid, a.sender AS a_sender, a.command AS a_command,
+      a.target_id AS a_target_id, a.outcome AS a_outcome, a.segments AS a_segments,
+      c.id AS c_id, c.cut_seq AS c_cut_seq, c.cut_head AS c_cut_head, c.removed AS c_removed, c.oldest AS c_oldest,
+      c.newest AS c_newest, c.at AS c_at
+    FROM audit_seals s
+    LEFT JOIN audit_log a ON s.kind = 'audit' AND a.id = s.row_id
+    LEFT JOIN audit_checkpoints c ON s.kind = 'prune' AND c.id = s.row_id
+    WHERE s.seq > ? ORDER BY s.seq LIMIT ?`,
+  checkpoints: `SELECT id, cut_seq, cut_head, removed, oldest, newest, at FROM audit_checkpoints ORDER BY id`,
+  // Retention's cut: the seal before the first one whose audit row is still present and recent.
+  firstKept: `SELECT min(s.seq) AS seq FROM audit_seals s JOIN audit_log a ON a.id = s.row_id WHERE s.kind = 'audit' AND a.at >= ?`,
+  lastCut: `SELECT coalesce(max(cut_seq), 0) AS seq FROM audit_checkpoints`,
+  headAt: `SELECT head FROM audit_seals WHERE seq = ?`,
+  cutRange: `SELECT count(*) AS removed, min(at) AS oldest, max(at) AS newest FROM audit_log
+    WHERE id IN (SELECT row_id FROM audit_seals WHERE kind = 'audit' AND seq <= ?)`,
+  pruneReplies: `DELETE FROM message_replies WHERE audit_id IN (SELECT row_id FROM audit_seals WHERE kind = 'audit' AND seq <= ?)`,
+  pruneRows: `DELETE FROM audit_log WHERE id IN (SELECT row_id FROM audit_seals WHERE kind = 'audit' AND seq <= ?)`,
+  nextCheckpointId: `SELECT coalesce(max(id), 0) + 1 AS id FROM audit_checkpoints`,
+  insertCheckpoint: `INSERT INTO audit_checkpoints (id, cut_seq, cut_head, removed, oldest, newest, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+};
+
+/** `?` placeholders as PostgreSQL's `$1, $2, …`. */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}

@@ -1,0 +1,83 @@
+/**
+ * What one run of the sealer writes, decided without SQL so that both stores seal alike: which
+ * unsealed audit rows are sealed (all that may be: {@link maySeal}), their seals, and the chain's
+ * new state.
+ *
+ * The sealer looks only at audit rows with ids above `scanFrom`, so that a run costs the rows
+ * since the last ones, not the whole log: the rows above the highest id sealed (which have no seal),
+ * and below it only when the counts of rows and of seals in (`scanFrom`, highest sealed] differ
+ * (a late commit is there). On PostgreSQL a row can commit after rows with higher
+ * ids were sealed (ids come from a sequence when the row is inserted; commits finish in any
+ * order), so `scanFrom` moves up only to an id that was the highest visible at a time
+ * (`candidate`) more than the late-commit limit before the latest seal: every row at or below it
+ * was sealed by then, or may no longer be.
+ */
+import {
+  LATE_COMMIT_LIMIT_MS,
+  maySeal,
+  sealRecords,
+  type AuditRecord,
+  type ChainHead,
+  type ChainRecord,
+  type Seal,
+} from '../audit/chain.js';
+
+/** The chain's state row (`audit_chain`), locked by each run of the sealer. */
+export interface ChainState {
+  head: ChainHead;
+  /** The latest seal's time, null before the first. */
+  lastSealedAt: number | null;
+  /** Audit rows at or below this id are sealed, or can no longer be. */
+  scanFrom: number;
+  /** The highest audit id visible at `at`: becomes `scanFrom` once old enough. */
+  candidate: { id: number; at: number } | null;
+}
+
+/** The state of an empty chain. */
+export const EMPTY_CHAIN: ChainState = {
+  head: { seq: 0, hash: '0'.repeat(64) },
+  lastSealedAt: null,
+  scanFrom: 0,
+  candidate: null,
+};
+
+/** Unsealed audit rows read per statement by a sealer run. */
+export const SEAL_BATCH = 2_000;
+
+/** Seals the given records (in this order) after the state's head, at `now`. */
+export function appendSeals(state: ChainState, records: readonly ChainRecord[], now: number): { seals: Seal[]; state: ChainState } {
+  if (records.length === 0) return { seals: [], state };
+  const sealedAt = Math.max(now, state.lastSealedAt ?? 0);
+  const { seals, head } = sealRecords(state.head, records, sealedAt);
+  return { seals, state: { ...state, head, lastSealedAt: sealedAt } };
+}
+
+/**
+ * Seals the unsealed audit rows that may be sealed (one batch, in id order). `lastSealedAt` is the
+ * latest seal's time before this run began: a run seals everything it may in one transaction,
+ * however many batches, so that a backlog (after a crash) is judged against the last run before it.
+ */
+export function sealAuditBatch(
+  state: ChainState,
+  rows: readonly AuditRecord[],
+  now: number,
+  lastSealedAt: number | null,
+): { seals: Seal[]; state: ChainState } {
+  const eligible = rows.filter((r) => maySeal(r.at, lastSealedAt));
+  return appendSeals(
+    state,
+    eligible.map((row) => ({ kind: 'audit', row })),
+    now,
+  );
+}
+
+/** At the end of a run: moves `scanFrom` up when it safely can, given the highest audit id now visible. */
+export function advanceScan(state: ChainState, maxAuditId: number, now: number): ChainState {
+  let { scanFrom, candidate } = state;
+  if (candidate && state.lastSealedAt !== null && candidate.at + LATE_COMMIT_LIMIT_MS < state.lastSealedAt) {
+    scanFrom = Math.max(scanFrom, candidate.id);
+    candidate = null;
+  }
+  candidate ??= { id: maxAuditId, at: now };
+  return { ...state, scanFrom, candidate };
+}
