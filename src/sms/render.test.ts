@@ -4,6 +4,7 @@ import type { AccessEntry, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { countSegments, isGsm7, toGsm7 } from './gsm7.js';
 import { MAX_SEGMENTS, renderReply } from './render.js';
+import { DEFAULT_TT_FIELDS, type CtField, type TtField } from './replyFields.js';
 import type { Lang, RenderedReply, Reply, SmsEncoding } from './types.js';
 
 /** The citizen's ID: deliberately not the example ID that help and usage texts show. */
@@ -193,6 +194,86 @@ describe('personal', () => {
     ['fails: a present value is not "-"', { religion: 'Phật giáo' }, 'Ton giao: Phat giao'],
   ])('%s', (_comment, overrides, line) => {
     expect(render({ kind: 'personal', citizen: { ...citizen, ...overrides } }, VI_GSM).text.split('\n')).toContain(line);
+  });
+});
+
+describe('reply fields: a field the policy leaves out has no line, and a last line names it', () => {
+  it.each<[string, readonly TtField[], { lang: Lang; encoding: SmsEncoding }, string]>([
+    // comment, fields sent, options, exact text
+    [
+      'the default (no ethnicity, no religion), Vietnamese, Unicode: still 3 segments',
+      DEFAULT_TT_FIELDS,
+      VI_UNI,
+      [
+        'Họ tên: Nguyễn Thị Minh Thử',
+        'Số định danh: 036******678',
+        'Ngày sinh: 10/03/1999',
+        'Giới tính: Nữ',
+        'Nơi đăng ký khai sinh: Hà Nội',
+        'Quê quán: Nam Định',
+        'Quốc tịch: Việt Nam',
+        'Dân tộc, tôn giáo: xem VNeID/công an xã.',
+      ].join('\n'),
+    ],
+    [
+      'the default, English, GSM-7',
+      DEFAULT_TT_FIELDS,
+      EN_GSM,
+      [
+        'Name: Nguyen Thi Minh Thu',
+        'ID number: 036******678',
+        'Date of birth: 10/03/1999',
+        'Sex: Female',
+        'Birth registered in: Ha Noi',
+        'Hometown: Nam Dinh',
+        'Nationality: Viet Nam',
+        'Ethnicity, religion: see VNeID or the commune police.',
+      ].join('\n'),
+    ],
+    [
+      'lines keep their order whatever the list; one left out (vi, GSM-7)',
+      ['religion', 'full_name', 'id_number', 'date_of_birth', 'sex', 'birth_registration_place', 'hometown', 'ethnicity'],
+      VI_GSM,
+      [
+        'Ho ten: Nguyen Thi Minh Thu',
+        'So dinh danh: 036******678',
+        'Ngay sinh: 10/03/1999',
+        'Gioi tinh: Nu',
+        'Noi dang ky khai sinh: Ha Noi',
+        'Que quan: Nam Dinh',
+        'Dan toc: Kinh',
+        'Ton giao: -',
+        'Quoc tich: xem VNeID/cong an xa.',
+      ].join('\n'),
+    ],
+  ])('%s', (_comment, fields, opts, text) => {
+    expect(render({ kind: 'personal', citizen, fields }, opts).text).toBe(text);
+  });
+
+  it('does not say whether a left-out field has a value: the note is the same for a religion and for none', () => {
+    const none = render({ kind: 'personal', citizen: { ...citizen, religion: null }, fields: DEFAULT_TT_FIELDS }, VI_GSM);
+    const some = render({ kind: 'personal', citizen: { ...citizen, religion: 'Phật giáo' }, fields: DEFAULT_TT_FIELDS }, VI_GSM);
+    expect(some.text).toBe(none.text);
+    expect(some.text).not.toMatch(/Phat giao|Kinh/);
+  });
+
+  it('CT leaves out the temporary address when told to, and names it even when there is none', () => {
+    const fields: readonly CtField[] = ['permanent_address', 'current_address'];
+    const text = [
+      'Thuong tru: So 12 ngo 34 pho Hang Bac, Hoan Kiem, Ha Noi',
+      'Noi o hien tai: So 5 Nguyen Trai, Quan 5, TP Ho Chi Minh',
+      'Tam tru: xem VNeID/cong an xa.',
+    ].join('\n');
+    expect(render({ kind: 'residence', citizen: { ...citizen, temporaryAddress: 'KTX' }, fields }, VI_GSM).text).toBe(text);
+    expect(render({ kind: 'residence', citizen, fields }, VI_GSM).text).toBe(text);
+  });
+
+  it.each(ALL_OPTS)('keeps the note whole when long values must be cut (%o)', (opts) => {
+    const long = 'Thôn Đông Hạ, xã Quảng Phú, huyện Quảng Điền, '.repeat(11).slice(0, 500);
+    const all = { ...citizen, fullName: long, birthRegistrationPlace: long, hometown: long, nationality: long };
+    const r = render({ kind: 'personal', citizen: all, fields: DEFAULT_TT_FIELDS }, opts);
+    expect(r.text).toContain('...');
+    expect(r.text.split('\n').at(-1)).toMatch(/^(Dân tộc|Dan toc|Ethnicity), (tôn giáo|ton giao|religion): .*\.$/);
   });
 });
 
