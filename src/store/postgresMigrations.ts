@@ -83,14 +83,43 @@ export const MIGRATIONS: readonly string[] = [
      expires_at bigint      -- when the row may be deleted; NULL: kept (an opt-out)
    );
    CREATE INDEX senders_expiry ON senders (expires_at) WHERE expires_at IS NOT NULL;`,
+
+  // 2: delivery receipts. Each status callback Twilio posts for a reply is one row, append-only
+  // like the audit log (the same rule, the same exception for retention), linked to the audit
+  // row by the inbound message's MessageSid (`ref`, unique in audit_log).
+  `CREATE TABLE delivery_events (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     at bigint NOT NULL,
+     ref text NOT NULL,          -- audit_log.message_sid of the inbound message
+     message_sid text NOT NULL,  -- the outbound message (the reply)
+     status text NOT NULL,
+     error_code text
+   );
+   CREATE INDEX delivery_events_ref ON delivery_events (ref);
+   CREATE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     IF TG_OP = 'DELETE' AND current_setting('app.prune_audit', true) = 'on' THEN
+       RETURN NULL;
+     END IF;
+     RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+   END
+   $$;
+   CREATE TRIGGER delivery_events_no_update BEFORE UPDATE ON delivery_events
+     FOR EACH STATEMENT EXECUTE FUNCTION append_only();
+   CREATE TRIGGER delivery_events_no_delete BEFORE DELETE ON delivery_events
+     FOR EACH STATEMENT EXECUTE FUNCTION append_only();
+   CREATE TRIGGER delivery_events_no_truncate BEFORE TRUNCATE ON delivery_events
+     FOR EACH STATEMENT EXECUTE FUNCTION append_only();`,
 ];
 
 /** The schema version this code expects. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** The tables and triggers the schema must have (checked by `checkIntegrity`). */
-export const EXPECTED_TABLES = ['citizens', 'audit_log', 'message_replies', 'senders', 'schema_migrations'] as const;
-export const EXPECTED_TRIGGERS = ['audit_log_no_update', 'audit_log_no_delete', 'audit_log_no_truncate'] as const;
+export const EXPECTED_TABLES = ['citizens', 'audit_log', 'message_replies', 'senders', 'schema_migrations', 'delivery_events'] as const;
+/** Each append-only table's triggers: `<table>_no_update`, `_no_delete`, `_no_truncate`. */
+export const APPEND_ONLY_TABLES = ['audit_log', 'delivery_events'] as const;
+export const EXPECTED_TRIGGERS = APPEND_ONLY_TABLES.flatMap((t) => [`${t}_no_update`, `${t}_no_delete`, `${t}_no_truncate`]);
 
 /** The key of the migration lock, the same for every node ('citizen-' in ASCII, as a 64-bit integer). */
 const MIGRATION_LOCK_KEY = '7163384678683340333';
