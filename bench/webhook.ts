@@ -211,7 +211,7 @@ export async function runWebhook(dir: string, options: BenchOptions, projectDb: 
   servers.push(bare);
 
   const checkReal = (status: number, body: string, lookup: SignedLookup) =>
-    status === 200 && body.includes('<Message>') && body.includes(lookup.expectedName);
+    status === 200 && body.includes('<Message action=') && body.includes(lookup.expectedName);
   const checkBare = (status: number, body: string) => status === 200 && body === BARE_TWIML;
 
   // Distinct citizens for every real-server request: the warm-up and each round get their own

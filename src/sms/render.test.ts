@@ -406,6 +406,28 @@ describe('history (LS)', () => {
     expect(r.text).toMatch(/Tổng 30 ngày: 9$/);
   });
 
+  it.each<[string, string | undefined, boolean]>([
+    ['undelivered', 'undelivered', true],
+    ['failed', 'failed', true],
+    ['passes: delivered', 'delivered', false],
+    ['passes: sent (not yet known)', 'sent', false],
+    ['passes: no status reported', undefined, false],
+  ])('marks an entry whose reply was never delivered: %s', (_comment, delivery, marked) => {
+    const e = { ...entry(9, 'served', false), ...(delivery === undefined ? {} : { delivery }) };
+    expect(render({ kind: 'history', entries: [e], total30Days: 1 }, EN_GSM).text).toBe(
+      `Recent lookups:\n12/03 16:05 INFO served +8497***111${marked ? ' (not delivered)' : ''}\nTotal last 30 days: 1`,
+    );
+    expect(render({ kind: 'history', entries: [e], total30Days: 1 }, VI_UNI).text.includes('(không đến máy)')).toBe(marked);
+  });
+
+  it.each([VI_GSM, VI_UNI, EN_GSM, EN_UNI])('keeps 5 marked entries within 3 segments, the newest marked (%o)', (opts) => {
+    const entries = [5, 4, 3, 2, 1].map((h) => ({ ...entry(h, 'rate_limited', false, 'LS'), delivery: 'failed' }));
+    const r = render({ kind: 'history', entries, total30Days: 99 }, opts);
+    expect(r.segments).toBeLessThanOrEqual(3);
+    const newest = r.text.split('\n').find((l) => l.startsWith('12/03 12:05'));
+    expect(newest).toMatch(/\((not delivered|khong den may|không đến máy)\)$/);
+  });
+
   it("never shows a full phone number, even the citizen's own", () => {
     const r = render({ kind: 'history', entries: [entry(1, 'served', false), entry(2, 'served', true)], total30Days: 2 }, EN_GSM);
     expect(r.text).not.toContain('+84971234111');

@@ -18,6 +18,7 @@
  * Pure and cheap: regexes and tables are built once at load; one pass per reply unless it must
  * be shortened.
  */
+import { neverDelivered } from '../audit/delivery.js';
 import type { AccessEntry } from '../audit/types.js';
 import { formatDmy } from '../citizens/dates.js';
 import { maskIdNumber } from '../citizens/idNumber.js';
@@ -236,10 +237,15 @@ function card(s: CardStatus, t: Texts): Piece[] {
   ]);
 }
 
-/** One `LS` line: `dd/mm HH:MM <command> <outcome> <who>`. */
+/**
+ * One `LS` line: `dd/mm HH:MM <command> <outcome> <who>`, then the undelivered mark when the
+ * reply's shown delivery status says it never reached the handset (`neverDelivered`).
+ */
 function historyLine(e: AccessEntry, t: Texts): Piece[] {
   const who = e.bySelf ? t.history.self : maskPhone(e.sender);
-  return [`${formatDmHm(e.at)} ${t.keywords[e.command]} `, t.history.outcomes[e.outcome], ' ', who];
+  const line = [`${formatDmHm(e.at)} ${t.keywords[e.command]} `, t.history.outcomes[e.outcome], ' ', who];
+  if (neverDelivered(e.delivery)) line.push(' ', t.history.undelivered);
+  return line;
 }
 
 /** `LS`: heading, entries and total; drops the heading, then the oldest entries, to fit. */

@@ -159,15 +159,30 @@ function decide(
   }
 }
 
-/** Builds the service over a store, a clock and the policy. */
-export function createMessageService(store: Store, clock: () => number, policy: ServicePolicy): MessageService {
-  const allowed = new Set(policy.allowedCountryCodes);
-  const limits: SenderLimits = {
+/** The sender limits of a policy. */
+export function senderLimits(policy: ServicePolicy): SenderLimits {
+  return {
     lookupsPerHour: policy.rateLimitPerHour,
     repliesPerHour: policy.replyLimitPerHour,
     lockoutFailures: policy.lockoutFailures,
     lockoutMs: policy.lockoutMs,
   };
+}
+
+/**
+ * Builds the service over a store, a clock and the policy. With `statusCallback`, every reply's
+ * `<Message>` carries `action` = `statusCallback(inbound MessageSid)`, so that Twilio reports the
+ * reply's delivery against the audit row of the message it answers (`POST /sms/status`). The URL
+ * is part of the TwiML kept for redeliveries, so a redelivery gets the same bytes.
+ */
+export function createMessageService(
+  store: Store,
+  clock: () => number,
+  policy: ServicePolicy,
+  statusCallback?: (ref: string) => string,
+): MessageService {
+  const allowed = new Set(policy.allowedCountryCodes);
+  const limits = senderLimits(policy);
   const render = { encoding: policy.encoding };
   const fields = policy.replyFields ?? DEFAULT_REPLY_FIELDS;
 
@@ -199,7 +214,7 @@ export function createMessageService(store: Store, clock: () => number, policy: 
             command,
             outcome: decision.outcome,
             segments: rendered?.segments ?? 0,
-            twiml: rendered ? twimlMessage(rendered.text) : twimlEmpty(),
+            twiml: rendered ? twimlMessage(rendered.text, statusCallback?.(messageSid)) : twimlEmpty(),
             sender: { state, expiresAt: senderExpiresAt(state, limits) },
           };
         },

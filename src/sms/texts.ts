@@ -64,6 +64,8 @@ export interface Texts {
     /** Text before and after the number of entries left out. */
     older: Around;
     outcomes: Record<Outcome, string>;
+    /** Appended to an entry whose reply Twilio reported undelivered or failed (never reached the handset). */
+    undelivered: string;
   };
 }
 
@@ -133,6 +135,7 @@ export const TEXTS: Readonly<Record<Lang, Texts>> = {
         opted_out: 'hủy nhận tin',
         no_reply: 'không trả lời',
       },
+      undelivered: '(không đến máy)',
     },
   },
   en: {
@@ -200,6 +203,7 @@ export const TEXTS: Readonly<Record<Lang, Texts>> = {
         opted_out: 'opted-out',
         no_reply: 'no-reply',
       },
+      undelivered: '(not delivered)',
     },
   },
 };

@@ -1,5 +1,6 @@
-// Builds the real app on port 0 over a temporary SQLite database, with an injected clock and
-// captured log lines, and posts requests signed exactly as Twilio signs them.
+// Builds the real app on port 0 over a temporary SQLite database (or, with startTestServerOn, a
+// fresh PostgreSQL database of the run's server), with an injected clock and captured log lines,
+// and posts requests signed exactly as Twilio signs them: inbound SMS and status callbacks.
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,22 +12,36 @@ import type { Citizen } from '../../src/citizens/types.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { ServicePolicy } from '../../src/sms/service.js';
-import { inboundParams, signForm } from '../../src/sms/twilioFixtures.js';
+import { inboundParams, signForm, statusParams } from '../../src/sms/twilioFixtures.js';
+import { openPostgresStore } from '../../src/store/postgres.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
+import { createTestDatabase } from '../../src/testing/postgres.js';
 
 export const TOKEN = 'test-auth-token-0123456789abcdef';
 export const PUBLIC_BASE = 'https://sms.example.vn';
 /** 27 Nov 2026 10:00 in Vietnam (03:00 UTC). */
 export const T0 = Date.UTC(2026, 10, 27, 3, 0, 0);
 
-export interface TestServer {
+export interface TestServer<S extends Store = SqliteStore> {
   url: string;
-  store: SqliteStore;
+  store: S;
   logs: string[];
   clock: { now: number };
+  /** The SQLite file, or the PostgreSQL database's URL. */
   file: string;
   /** Posts an inbound SMS signed with `token` (default: the right one). */
   sms(from: string, body: string, options?: SmsOptions): Promise<{ status: number; text: string; contentType: string | null }>;
+  /**
+   * Posts a status callback signed as Twilio signs one: to `/sms/status?ref=<ref>` (or `path`),
+   * for outbound message `messageSid`, with `extra` parameters (ErrorCode…).
+   */
+  status(
+    ref: string,
+    messageSid: string,
+    status: string,
+    options?: { extra?: Record<string, string>; path?: string; token?: string },
+  ): Promise<{ status: number; text: string; contentType: string | null }>;
   post(
     path: string,
     init: { body: string; headers: Record<string, string> },
@@ -46,16 +61,71 @@ export interface SmsOptions {
   unsigned?: boolean;
 }
 
+/** Options of the test server. */
+export interface TestServerOptions {
+  previousToken?: string;
+  metricsToken?: string;
+  accountSid?: string;
+}
+
+/** How a test server opens its database. */
+interface Backend<S extends Store> {
+  /** The SQLite file or the PostgreSQL URL. */
+  file: string;
+  open(): Promise<S>;
+  remove(): Promise<void>;
+}
+
+/** The test server over a temporary SQLite database. */
 export async function startTestServer(
   citizens: Citizen[] = [],
   policy: Partial<ServicePolicy> = {},
-  options: { previousToken?: string; metricsToken?: string; accountSid?: string } = {},
+  options: TestServerOptions = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-'));
   const file = join(dir, 'citizens.db');
+  return startServer(
+    {
+      file,
+      open: () => Promise.resolve(openSqliteStore(file)),
+      remove: () => {
+        rmSync(dir, { recursive: true, force: true });
+        return Promise.resolve();
+      },
+    },
+    citizens,
+    policy,
+    options,
+  );
+}
+
+/** The test server over a fresh database of either backend, for tests that run on both. */
+export async function startTestServerOn(
+  backend: 'sqlite' | 'postgres',
+  citizens: Citizen[] = [],
+  policy: Partial<ServicePolicy> = {},
+  options: TestServerOptions = {},
+): Promise<TestServer<Store>> {
+  if (backend === 'sqlite') return startTestServer(citizens, policy, options);
+  const database = await createTestDatabase();
+  return startServer<Store>(
+    { file: database.url, open: () => openPostgresStore(database.url), remove: () => database.drop() },
+    citizens,
+    policy,
+    options,
+  );
+}
+
+async function startServer<S extends Store>(
+  backend: Backend<S>,
+  citizens: Citizen[],
+  policy: Partial<ServicePolicy>,
+  options: TestServerOptions,
+): Promise<TestServer<S>> {
+  const { file } = backend;
   const logs: string[] = [];
   const clock = { now: T0 };
-  let store = openSqliteStore(file);
+  let store = await backend.open();
   if (citizens.length > 0) {
     const seed = await store.beginSeed({ atomic: true });
     await seed.write(citizens);
@@ -102,7 +172,7 @@ export async function startTestServer(
     const res = await fetch(url() + path, { method: 'POST', ...init });
     return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') };
   };
-  const t: TestServer = {
+  const t: TestServer<S> = {
     get url() {
       return url();
     },
@@ -121,17 +191,22 @@ export async function startTestServer(
       if (!opts.unsigned) headers['x-twilio-signature'] = signature;
       return post('/sms', { body: new URLSearchParams(params).toString(), headers });
     },
+    async status(ref, messageSid, status, opts = {}) {
+      const path = opts.path ?? `/sms/status?ref=${ref}`;
+      const { body, signature } = signForm(opts.token ?? TOKEN, `${PUBLIC_BASE}${path}`, statusParams(messageSid, status, opts.extra));
+      return post(path, { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
+    },
     post,
     async reopen() {
       await new Promise((resolve) => server.close(resolve));
       await store.close();
-      store = openSqliteStore(file);
+      store = await backend.open();
       server = await listen();
     },
     async close() {
       await new Promise((resolve) => server.close(resolve));
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await backend.remove();
     },
   };
   return t;
