@@ -158,6 +158,19 @@ export function report(
           '',
           `${fmt(real.cpuPerRequestUs / bare.cpuPerRequestUs)} x`,
         ],
+        ...(webhook.receipts
+          ? [
+              [
+                'receipts POST /sms/status (delivered)',
+                fmtInt(webhook.receipts.round.requestsPerSecond),
+                fmt(webhook.receipts.round.p50ms),
+                fmt(webhook.receipts.round.p99ms),
+                '',
+                fmtInt(webhook.receipts.round.serverCpuPerRequestUs),
+                `${fmt(webhook.receipts.round.serverCpuUse * 100, 0)}%`,
+              ],
+            ]
+          : []),
       ]),
     );
   }
@@ -168,7 +181,10 @@ export function report(
     out.push(
       `replies checked: ${fmtInt(webhook.verifiedLookups)} real lookups verified (200, the citizen's name in the reply), ` +
         `${fmtInt(webhook.wrongReplies)} wrong; bare: ${fmtInt(webhook.bareReplies)} fixed replies; ` +
-        `audit log: ${fmtInt(webhook.servedInAudit)} served, ${fmtInt(webhook.otherInAudit)} other`,
+        `audit log: ${fmtInt(webhook.servedInAudit)} served, ${fmtInt(webhook.otherInAudit)} other` +
+        (webhook.receipts
+          ? `; receipts: ${fmtInt(webhook.receipts.round.verified)} callbacks answered 204, ${fmtInt(webhook.receipts.eventsInDb)} delivery events recorded`
+          : ''),
     );
     const { profile } = webhook;
     if (profile) {

@@ -1,6 +1,8 @@
 /**
  * The webhook half of the benchmark: the real server and the bare Express handler driven with
  * autocannon, A B alternating, every reply checked, then the audit log compared with the replies.
+ * Then the cost of delivery receipts: the real server driven with signed status callbacks
+ * (`POST /sms/status?ref=…`, `delivered`) for the lookups of the last round, each answered 204.
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { fakeRow } from '../src/seeding/fake.js';
 import { normalizeVietnameseMobile } from '../src/citizens/phone.js';
 import { errorMessage } from '../src/errors.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
-import { inboundParams, signForm } from '../src/sms/twilioFixtures.js';
+import { inboundParams, signForm, statusParams } from '../src/sms/twilioFixtures.js';
 import { childEnv } from '../src/testing/processes.js';
 import { BARE_TWIML } from './bare-twiml.js';
 import { selfTimeByArea, topSelfTime } from './cpu-profile.js';
@@ -30,6 +32,19 @@ interface SignedLookup {
   body: string;
   signature: string;
   expectedName: string;
+  /** The inbound MessageSid. */
+  sid: string;
+  /** The path to post to: `/sms` unless given. */
+  path?: string;
+}
+
+/** Pre-signs one `delivered` status callback for the reply to each lookup of `lookups`. */
+function signCallbacks(lookups: readonly SignedLookup[]): SignedLookup[] {
+  return lookups.map((l) => {
+    const path = `/sms/status?ref=${l.sid}`;
+    const { body, signature } = signForm(TOKEN, PUBLIC_BASE + path, statusParams(`SM${randomBytes(16).toString('hex')}`, 'delivered'));
+    return { body, signature, expectedName: '', sid: l.sid, path };
+  });
 }
 
 /** Pre-signs the `TT` lookups of fake citizens [from, to): each from that citizen's own phone. */
@@ -43,7 +58,7 @@ function signLookups(from: number, to: number): SignedLookup[] {
     // Random like Twilio's: 128 random bits never repeat, and land anywhere in the SID indexes.
     const sid = `SM${randomBytes(16).toString('hex')}`;
     const { body, signature } = signForm(TOKEN, url, inboundParams(phone.value, `TT ${row.id_number}`, { MessageSid: sid }));
-    pool.push({ body, signature, expectedName: toGsm7(row.full_name) });
+    pool.push({ body, signature, expectedName: toGsm7(row.full_name), sid });
   }
   return pool;
 }
@@ -114,6 +129,7 @@ async function load(
               contexts.set(context, lookup);
               return {
                 ...request,
+                path: lookup.path ?? '/sms',
                 headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': lookup.signature },
                 body: lookup.body,
               };
@@ -183,6 +199,8 @@ export interface WebhookResult {
   otherInAudit: number;
   problems: string[];
   profile: (ReturnType<typeof topSelfTime> & { file: string; areas: ReturnType<typeof selfTimeByArea> }) | undefined;
+  /** The status callback round (each callback of a distinct reply, answered 204), and the events it recorded. */
+  receipts: { round: LoadRound; eventsInDb: number } | undefined;
 }
 
 /** Starts both servers and drives them A B A B; checks every reply and the audit log. */
@@ -227,6 +245,7 @@ export async function runWebhook(dir: string, options: BenchOptions, projectDb: 
     return pool;
   };
   const loadRounds: LoadRound[] = [];
+  let lastLookups: SignedLookup[] = [];
   if (warmup > 0) {
     const pool = slice(warmup, rounds + 1);
     const wa = await load('project', 'warm-up', real, pool, warmup, connections, true, checkReal);
@@ -238,6 +257,7 @@ export async function runWebhook(dir: string, options: BenchOptions, projectDb: 
   for (let round = 1; round <= rounds; round++) {
     const pool = slice(duration, rounds - round + 1);
     const a = await load('project', `round ${round}`, real, pool, duration, connections, true, checkReal);
+    lastLookups = pool.slice(0, a.verified);
     const b = await load('bare', `round ${round}`, bare, pool, duration, connections, false, checkBare);
     loadRounds.push(a, b);
     measuredRate = Math.max(measuredRate ?? 0, a.requestsPerSecond);
@@ -248,6 +268,16 @@ export async function runWebhook(dir: string, options: BenchOptions, projectDb: 
           ` (${fmtInt(r.requests)} requests in ${fmt(r.seconds)} s${r.poolExhausted ? ', ended early: its distinct citizens ran out' : ''})`,
       );
     }
+  }
+  // Delivery receipts: one `delivered` callback for each lookup of the last round, once each.
+  let receipts: LoadRound | undefined;
+  const lastPool = lastLookups;
+  if (lastPool.length > 0) {
+    receipts = await load('project', 'receipts', real, signCallbacks(lastPool), duration, connections, true, (status) => status === 204);
+    console.log(
+      `  receipts A real: POST /sms/status ${fmtInt(receipts.requestsPerSecond)} callbacks/s, p50 ${fmt(receipts.p50ms)} ms, p99 ${fmt(receipts.p99ms)} ms, ` +
+        `server CPU ${fmtInt(receipts.serverCpuPerRequestUs)} us/callback (${fmtInt(receipts.requests)} callbacks in ${fmt(receipts.seconds)} s)`,
+    );
   }
   const realPeakMiB = serverPeakKiB(real) / 1024;
   const barePeakMiB = serverPeakKiB(bare) / 1024;
@@ -270,7 +300,15 @@ export async function runWebhook(dir: string, options: BenchOptions, projectDb: 
   const audit = new Database(projectDb, { readonly: true });
   const servedInAudit = audit.prepare(`SELECT count(*) FROM audit_log WHERE outcome = 'served'`).pluck().get() as number;
   const otherInAudit = audit.prepare(`SELECT count(*) FROM audit_log WHERE outcome <> 'served'`).pluck().get() as number;
+  const eventsInDb = audit.prepare(`SELECT count(*) FROM delivery_events`).pluck().get() as number;
   audit.close();
+  if (receipts) {
+    if (receipts.wrong > 0)
+      problems.push(`receipts: ${receipts.wrong} callbacks not answered 204, e.g. ${receipts.wrongSamples.join(' | ')}`);
+    if (receipts.errors > 0) problems.push(`receipts: ${receipts.errors} connection errors or timeouts`);
+    if (eventsInDb !== receipts.verified)
+      problems.push(`receipts: ${eventsInDb} delivery events recorded for ${receipts.verified} callbacks answered 204`);
+  }
   if (servedInAudit < verifiedLookups)
     problems.push(`the audit log has ${servedInAudit} served lookups, fewer than the ${verifiedLookups} replies verified`);
   if (otherInAudit > 0) problems.push(`the audit log has ${otherInAudit} messages that were not served (refused, limited...)`);
@@ -313,5 +351,6 @@ export async function runWebhook(dir: string, options: BenchOptions, projectDb: 
     otherInAudit,
     problems,
     profile,
+    receipts: receipts ? { round: receipts, eventsInDb } : undefined,
   };
 }
