@@ -6,6 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACCESS_REPORT, reportJsonSchema } from '../../src/cli/reportSchema.js';
 import { testSid } from '../../src/sms/twilioFixtures.js';
@@ -18,12 +20,41 @@ const OWNER = citizen(); // 001099054321, +84912345678, Nguyễn Văn Thử
 const STRANGER = '+84971234111';
 const MINUTE = 60_000;
 
+/** The published schema, read as any consumer would, with a JSON Schema validator of its own. */
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+addFormats.default(ajv);
+const validateAgainstDocs = ajv.compile(JSON.parse(readFileSync('docs/report-schema.json', 'utf8')) as object);
+/** Parses a report and checks it against docs/report-schema.json and the zod schema it is written from. */
+function checkedReport(json: string): ReturnType<typeof ACCESS_REPORT.parse> {
+  const value = JSON.parse(json) as unknown;
+  expect(validateAgainstDocs(value), JSON.stringify(validateAgainstDocs.errors)).toBe(true);
+  return ACCESS_REPORT.parse(value);
+}
+
 it('docs/report-schema.json is the JSON Schema of the report, as `admin report-schema` prints it', () => {
   const file = JSON.parse(readFileSync('docs/report-schema.json', 'utf8')) as unknown;
   expect(file).toEqual(reportJsonSchema());
   const printed = runTool('admin', ['report-schema'], {});
   expect(printed.code).toBe(0);
   expect(JSON.parse(printed.stdout)).toEqual(file);
+});
+
+it('fails: docs/report-schema.json refuses a report with a field missing, added or of the wrong type', () => {
+  const valid = {
+    report: 'citizen-access-report',
+    version: 1,
+    generatedAt: '2026-12-02T01:00:00.000Z',
+    idNumber: '001099054321',
+    record: null,
+    accesses: [],
+    retention: { replyRetentionMinutes: 10, lockoutHours: 24, items: [] },
+    auditHead: null,
+    missing: [],
+  };
+  expect(validateAgainstDocs(valid)).toBe(true);
+  const { auditHead: _dropped, ...withoutHead } = valid;
+  for (const bad of [withoutHead, { ...valid, extra: 1 }, { ...valid, idNumber: '123' }, { ...valid, generatedAt: 'yesterday' }])
+    expect(validateAgainstDocs(bad)).toBe(false);
 });
 
 describe.each(['sqlite', 'postgres'] as const)('admin report on %s', (backend) => {
@@ -55,7 +86,7 @@ describe.each(['sqlite', 'postgres'] as const)('admin report on %s', (backend) =
   it('prints the JSON report: the record as stored, every access with its delivery, retention, and no audit head yet', () => {
     const r = admin('report', '001099054321');
     expect([r.code, r.stderr]).toEqual([0, '']);
-    const report = ACCESS_REPORT.parse(JSON.parse(r.stdout));
+    const report = checkedReport(r.stdout);
     expect(report.idNumber).toBe('001099054321');
     expect(report.record).toMatchObject({ id_number: '001099054321', full_name: 'Nguyễn Văn Thử', phone: '+84912345678' });
     expect(report.record?.religion).toBe(OWNER.religion); // as stored, sensitive fields too
@@ -79,7 +110,7 @@ describe.each(['sqlite', 'postgres'] as const)('admin report on %s', (backend) =
     const out = join(dir, 'report.json');
     const r = admin('report', '001099054321', '--out', out);
     expect([r.code, r.stdout]).toEqual([0, `report on 001099054321 written to ${out}: 3 access(es)\n`]);
-    expect(ACCESS_REPORT.parse(JSON.parse(readFileSync(out, 'utf8'))).accesses).toHaveLength(3);
+    expect(checkedReport(readFileSync(out, 'utf8')).accesses).toHaveLength(3);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(admin('report', '001099054321', '--out', out).code).toBe(2); // never overwritten
     const text = admin('report', '001099054321', '--text');
@@ -99,7 +130,7 @@ describe.each(['sqlite', 'postgres'] as const)('admin report on %s', (backend) =
   it('reports an ID without a record (its accesses still listed), and refuses a malformed ID', () => {
     const r = admin('report', '001099099999');
     expect(r.code).toBe(0);
-    expect(ACCESS_REPORT.parse(JSON.parse(r.stdout))).toMatchObject({ record: null, accesses: [] });
+    expect(checkedReport(r.stdout)).toMatchObject({ record: null, accesses: [] });
     expect(admin('report', '12345').code).toBe(2);
     expect(admin('audit', '001099054321', '--text').code).toBe(2);
   });
