@@ -71,7 +71,7 @@ export function buildAccessReport(inputs: ReportInputs): AccessReport {
     version: 1,
     generatedAt: new Date(inputs.now).toISOString(),
     idNumber: inputs.idNumber,
-    record: citizen ? (Object.fromEntries(RECORD_FIELDS.map((f, i) => [f, values[i] ?? null]))) : null,
+    record: citizen ? Object.fromEntries(RECORD_FIELDS.map((f, i) => [f, values[i] ?? null])) : null,
     accesses: inputs.trail.map((e) => access(e, citizen)),
     retention: {
       replyRetentionMinutes: minutes,
