@@ -216,6 +216,19 @@ export function report(
         row('real server (TT lookups)', real),
         ...(pg1 && pg2 ? [row('real server on PostgreSQL, 1 node', pg1), row('real server on PostgreSQL, 2 nodes', pg2)] : []),
         row('floor (least work, same guarantees)', floor),
+        ...(webhook.receipts
+          ? [
+              [
+                'receipts POST /sms/status (delivered)',
+                fmtInt(webhook.receipts.round.requestsPerSecond),
+                fmt(webhook.receipts.round.p50ms),
+                fmt(webhook.receipts.round.p99ms),
+                '',
+                fmtInt(webhook.receipts.round.serverCpuPerRequestUs),
+                `${fmt(webhook.receipts.round.serverCpuUse * 100, 0)}%`,
+              ],
+            ]
+          : []),
         row('bare Express 5 handler', bare),
         ratio('ratio real / bare', real, bare),
         ratio('ratio real / floor', real, floor),
@@ -258,6 +271,9 @@ export function report(
       `replies checked: ${fmtInt(webhook.verifiedLookups)} real lookups verified (200, the citizen's name in the reply), ` +
         `${fmtInt(webhook.wrongReplies)} wrong; bare: ${fmtInt(webhook.bareReplies)} fixed replies; ` +
         `audit log: ${fmtInt(webhook.servedInAudit)} served, ${fmtInt(webhook.otherInAudit)} other` +
+        (webhook.receipts
+          ? `; receipts: ${fmtInt(webhook.receipts.round.verified)} callbacks answered 204, ${fmtInt(webhook.receipts.eventsInDb)} delivery events recorded`
+          : '') +
         (webhook.pgServedInAudit === undefined
           ? ''
           : `; PostgreSQL: ${fmtInt(webhook.pgVerifiedLookups ?? 0)} verified, audit log ${fmtInt(webhook.pgServedInAudit)} served`),

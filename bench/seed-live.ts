@@ -159,7 +159,7 @@ async function runMode(
 
   const byStatus: Record<string, number> = {};
   for (const h of hooks) byStatus[h.status] = (byStatus[h.status] ?? 0) + 1;
-  const served = hooks.filter((h) => h.status === 200 && h.body.includes('<Message>Ho ten:')).length;
+  const served = hooks.filter((h) => h.status === 200 && /<Message[^>]*>Ho ten:/.test(h.body)).length;
   const max = (answers: Answer[]) => answers.reduce((m, a) => Math.max(m, a.ms), 0);
   const result: ModeResult = {
     mode,

@@ -42,7 +42,8 @@ const WRONG_TOKEN = 'soak-wrong-token';
 const PUBLIC_BASE = 'https://sms.example.vn';
 const HOST = '127.0.0.1';
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
-const MESSAGE_TWIML = /^<\?xml version="1\.0" encoding="UTF-8"\?><Response><Message>[^<]+<\/Message><\/Response>$/;
+const MESSAGE_TWIML =
+  /^<\?xml version="1\.0" encoding="UTF-8"\?><Response><Message action="[^"]+" method="POST">[^<]+<\/Message><\/Response>$/;
 const DIST = fileURLToPath(new URL('../src/', import.meta.url));
 
 type Kind = 'lookup' | 'wrong_id' | 'bad_signature' | 'stop_start' | 'duplicate' | 'oversize' | 'probe';

@@ -11,7 +11,7 @@ import { fakeRow } from '../src/seeding/fake.js';
 import { normalizeVietnameseMobile } from '../src/citizens/phone.js';
 import { errorMessage } from '../src/errors.js';
 import { toGsm7 } from '../src/sms/gsm7.js';
-import { inboundParams, signForm } from '../src/sms/twilioFixtures.js';
+import { inboundParams, signForm, statusParams } from '../src/sms/twilioFixtures.js';
 import { childEnv } from '../src/testing/processes.js';
 import { BARE_TWIML } from './bare-twiml.js';
 import { selfTimeByArea, topSelfTime } from './cpu-profile.js';
@@ -45,6 +45,19 @@ interface SignedLookup {
   expectedName: string;
   /** The name as stored (the floor's reply). */
   name: string;
+  /** The inbound MessageSid. */
+  sid: string;
+  /** The path to post to: `/sms` unless given. */
+  path?: string;
+}
+
+/** Pre-signs one `delivered` status callback for the reply to each lookup of `lookups`. */
+function signCallbacks(lookups: readonly SignedLookup[]): SignedLookup[] {
+  return lookups.map((l) => {
+    const path = `/sms/status?ref=${l.sid}`;
+    const { body, signature } = signForm(TOKEN, PUBLIC_BASE + path, statusParams(`SM${randomBytes(16).toString('hex')}`, 'delivered'));
+    return { body, signature, expectedName: '', name: '', sid: l.sid, path };
+  });
 }
 
 /** Pre-signs the `TT` lookups of fake citizens [from, to): each from that citizen's own phone. */
@@ -58,7 +71,7 @@ function signLookups(from: number, to: number): SignedLookup[] {
     // Random like Twilio's: 128 random bits never repeat, and land anywhere in the SID indexes.
     const sid = `SM${randomBytes(16).toString('hex')}`;
     const { body, signature } = signForm(TOKEN, url, inboundParams(phone.value, `TT ${row.id_number}`, { MessageSid: sid }));
-    pool.push({ body, signature, expectedName: toGsm7(row.full_name), name: row.full_name });
+    pool.push({ body, signature, expectedName: toGsm7(row.full_name), name: row.full_name, sid });
   }
   return pool;
 }
@@ -128,6 +141,7 @@ function drive(
               contexts.set(context, lookup);
               return {
                 ...request,
+                path: lookup.path ?? '/sms',
                 headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': lookup.signature },
                 body: lookup.body,
               };
@@ -280,6 +294,8 @@ export interface WebhookResult {
   pgVerifiedLookups: number | undefined;
   problems: string[];
   profile: (ReturnType<typeof topSelfTime> & { file: string; areas: ReturnType<typeof selfTimeByArea> }) | undefined;
+  /** The status callback round on SQLite (each callback of a distinct reply, answered 204), and the events it recorded. */
+  receipts: { round: LoadRound; eventsInDb: number } | undefined;
 }
 
 /** The PostgreSQL database of `--store postgres`, seeded by the project. */
@@ -425,6 +441,7 @@ export async function runWebhook(
     return pool;
   };
   const loadRounds: LoadRound[] = [];
+  let lastLookups: SignedLookup[] = [];
   const runRound = async (label: string, seconds: number, slicesLeft: number) => {
     const first = slice(seconds, slicesLeft);
     const second = postgres ? slice(seconds, slicesLeft - 1) : first;
@@ -434,6 +451,7 @@ export async function runWebhook(
       if (!side) continue;
       const r = await load(side, label, key === 'pg2' ? second : first, seconds, connections, key !== 'bare');
       done.push(r);
+      if (key === 'sqlite') lastLookups = first.slice(0, r.verified);
       if (key !== 'bare') measuredRate = Math.max(measuredRate ?? 0, r.requestsPerSecond);
     }
     loadRounds.push(...done);
@@ -452,6 +470,22 @@ export async function runWebhook(
           ` (${fmtInt(r.requests)} requests in ${fmt(r.seconds)} s${r.poolExhausted ? ', ended early: its distinct citizens ran out' : ''})`,
       );
     }
+  }
+  // Delivery receipts: one `delivered` callback for each lookup of the last round on SQLite, once each.
+  let receipts: LoadRound | undefined;
+  if (lastLookups.length > 0) {
+    receipts = await load(
+      { key: 'sqlite', servers: [real], check: (status) => status === 204 },
+      'receipts',
+      signCallbacks(lastLookups),
+      duration,
+      connections,
+      true,
+    );
+    console.log(
+      `  receipts A real: POST /sms/status ${fmtInt(receipts.requestsPerSecond)} callbacks/s, p50 ${fmt(receipts.p50ms)} ms, p99 ${fmt(receipts.p99ms)} ms, ` +
+        `server CPU ${fmtInt(receipts.serverCpuPerRequestUs)} us/callback (${fmtInt(receipts.requests)} callbacks in ${fmt(receipts.seconds)} s)`,
+    );
   }
   const peakMiB = (list: Server[]) => Math.max(...list.map((s) => serverPeakKiB(s))) / 1024;
   const peaks: Record<SideKey, number> = {
@@ -490,7 +524,15 @@ export async function runWebhook(
   const audit = new Database(projectDb, { readonly: true });
   const servedInAudit = audit.prepare(`SELECT count(*) FROM audit_log WHERE outcome = 'served'`).pluck().get() as number;
   const otherInAudit = audit.prepare(`SELECT count(*) FROM audit_log WHERE outcome <> 'served'`).pluck().get() as number;
+  const eventsInDb = audit.prepare(`SELECT count(*) FROM delivery_events`).pluck().get() as number;
   audit.close();
+  if (receipts) {
+    if (receipts.wrong > 0)
+      problems.push(`receipts: ${receipts.wrong} callbacks not answered 204, e.g. ${receipts.wrongSamples.join(' | ')}`);
+    if (receipts.errors > 0) problems.push(`receipts: ${receipts.errors} connection errors or timeouts`);
+    if (eventsInDb !== receipts.verified)
+      problems.push(`receipts: ${eventsInDb} delivery events recorded for ${receipts.verified} callbacks answered 204`);
+  }
   if (servedInAudit < verifiedLookups)
     problems.push(`the audit log has ${servedInAudit} served lookups, fewer than the ${verifiedLookups} replies verified`);
   if (otherInAudit > 0) problems.push(`the audit log has ${otherInAudit} messages that were not served (refused, limited...)`);
@@ -554,5 +596,6 @@ export async function runWebhook(
     pgVerifiedLookups,
     problems,
     profile,
+    receipts: receipts ? { round: receipts, eventsInDb } : undefined,
   };
 }

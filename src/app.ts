@@ -7,8 +7,11 @@ import { bearerCheck } from './bearer.js';
 import { errorHandler, errorMessage } from './errors.js';
 import { createHasher, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { createMessageService, type ServicePolicy } from './sms/service.js';
+import { createReceiptService } from './sms/receipts.js';
+import { createMessageService, senderLimits, type ServicePolicy } from './sms/service.js';
 import { addSmsRoutes } from './sms/route.js';
+import type { SignatureOptions } from './sms/signature.js';
+import { addStatusRoutes, statusCallbackUrl } from './sms/statusRoute.js';
 import type { Store } from './store/types.js';
 
 /** Everything the app is built from; tests pass their own clock, store and logger. */
@@ -36,23 +39,31 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  const signature: SignatureOptions = {
+    tokens: deps.tokens,
+    publicBaseUrl: deps.publicBaseUrl,
+    onPreviousToken: () => {
+      metrics.previousTokenUses.inc();
+      logger.warn('request accepted with TWILIO_AUTH_TOKEN_PREVIOUS: Twilio still signs with the old token');
+    },
+    onFailure: (reason) => {
+      metrics.signatureFailures.inc({ reason });
+    },
+  };
   addSmsRoutes(app, {
-    service: createMessageService(store, deps.clock, deps.policy),
+    service: createMessageService(store, deps.clock, deps.policy, (ref) => statusCallbackUrl(deps.publicBaseUrl(), ref)),
     logger,
     metrics,
     hash: createHasher(deps.logHashKey),
     accountSid: deps.accountSid,
-    signature: {
-      tokens: deps.tokens,
-      publicBaseUrl: deps.publicBaseUrl,
-      onPreviousToken: () => {
-        metrics.previousTokenUses.inc();
-        logger.warn('request accepted with TWILIO_AUTH_TOKEN_PREVIOUS: Twilio still signs with the old token');
-      },
-      onFailure: (reason) => {
-        metrics.signatureFailures.inc({ reason });
-      },
-    },
+    signature,
+  });
+  addStatusRoutes(app, {
+    receipts: createReceiptService(store, deps.clock, senderLimits(deps.policy)),
+    logger,
+    metrics,
+    accountSid: deps.accountSid,
+    signature,
   });
 
   app.get('/healthz', async (_req, res) => {

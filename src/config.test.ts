@@ -26,6 +26,15 @@ describe('loadConfig', () => {
     );
   });
 
+  it('sends every TT field but ethnicity and religion by default, and reads SMS_TT_FIELDS and SMS_CT_FIELDS in line order', () => {
+    expect(loadConfig({}).replyFields).toEqual({
+      tt: ['full_name', 'id_number', 'date_of_birth', 'sex', 'birth_registration_place', 'hometown', 'nationality'],
+      ct: ['permanent_address', 'temporary_address', 'current_address'],
+    });
+    const c = loadConfig({ SMS_TT_FIELDS: ' Religion, full_name,id_number ', SMS_CT_FIELDS: 'current_address' });
+    expect(c.replyFields).toEqual({ tt: ['full_name', 'id_number', 'religion'], ct: ['current_address'] });
+  });
+
   it('parses a list of allowed country codes', () => {
     expect(loadConfig({ ALLOWED_COUNTRY_CODES: '+84, 856' }).allowedCountryCodes).toEqual(['84', '856']);
   });
@@ -66,6 +75,10 @@ describe('loadConfig', () => {
     ['a port that is not a number', { PORT: 'abc' }, /PORT/],
     ['a base URL that is not http(s)', { ...prod, PUBLIC_BASE_URL: 'ftp://x.vn' }, /PUBLIC_BASE_URL/],
     ['an unknown encoding', { SMS_ENCODING: 'utf8' }, /SMS_ENCODING/],
+    ['an unknown TT field', { SMS_TT_FIELDS: 'full_name,blood_type' }, /SMS_TT_FIELDS: unknown field "blood_type"/],
+    ['a TT field twice', { SMS_TT_FIELDS: 'sex,sex' }, /SMS_TT_FIELDS: "sex" is listed twice/],
+    ['an address in TT', { SMS_TT_FIELDS: 'current_address' }, /SMS_TT_FIELDS: unknown field/],
+    ['no CT field', { SMS_CT_FIELDS: ' , ' }, /SMS_CT_FIELDS: must name at least one/],
     ['a bad country code', { ALLOWED_COUNTRY_CODES: '84,abc' }, /ALLOWED_COUNTRY_CODES/],
     ['a zero rate limit', { RATE_LIMIT_PER_HOUR: '0' }, /RATE_LIMIT_PER_HOUR/],
     ['an account SID cut short', { ...prod, TWILIO_ACCOUNT_SID: 'AC0123' }, /TWILIO_ACCOUNT_SID: must be AC followed by 32 hex digits/],

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { SenderLimits } from './audit/senders.js';
+import { CT_FIELDS, DEFAULT_CT_FIELDS, DEFAULT_TT_FIELDS, parseFieldList, TT_FIELDS } from './sms/replyFields.js';
 
 /** A local, non-secret token used only by demo mode (never in production). */
 export const DEMO_AUTH_TOKEN = 'demo-local-auth-token-not-a-secret';
@@ -38,6 +39,19 @@ const databaseUrl = z.string().superRefine((text, ctx) => {
   }
 });
 
+/** A list of reply fields out of `all` (the record's column names, comma-separated), in `all`'s order. */
+const fieldList = <F extends string>(all: readonly F[], fallback: readonly F[]) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx): readonly F[] => {
+      if (text === undefined || text.trim() === '') return fallback;
+      const parsed = parseFieldList(text, all);
+      if (parsed.ok) return parsed.fields;
+      ctx.addIssue({ code: 'custom', message: parsed.reason });
+      return z.NEVER;
+    });
+
 /** The environment variables, each checked and given its default. */
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -62,6 +76,8 @@ const envSchema = z.object({
       .optional(),
   ),
   SMS_ENCODING: z.enum(['gsm7', 'unicode']).default('gsm7'),
+  SMS_TT_FIELDS: fieldList(TT_FIELDS, DEFAULT_TT_FIELDS),
+  SMS_CT_FIELDS: fieldList(CT_FIELDS, DEFAULT_CT_FIELDS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_HASH_KEY: optionalText,
   ALLOWED_COUNTRY_CODES: z
@@ -120,6 +136,8 @@ const configSchema = (forTool: boolean) =>
       /** Base URL Twilio calls, without a trailing slash; `undefined` only in demo mode until the port is known. */
       publicBaseUrl: e.PUBLIC_BASE_URL,
       smsEncoding: e.SMS_ENCODING,
+      /** The fields each reply sends; a reply that leaves some out names them. */
+      replyFields: { tt: e.SMS_TT_FIELDS, ct: e.SMS_CT_FIELDS },
       logLevel: e.LOG_LEVEL,
       logHashKey: e.LOG_HASH_KEY,
       allowedCountryCodes: e.ALLOWED_COUNTRY_CODES,

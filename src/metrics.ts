@@ -12,6 +12,14 @@ export interface Metrics {
   signatureFailures: Counter<'reason'>;
   limitedSenders: Counter<'kind'>;
   previousTokenUses: Counter;
+  /** Delivery events recorded, by status (Twilio's, or `other` for one not in `delivery.ts`). */
+  deliveryStatuses: Counter<'status'>;
+  /** Delivery events recorded with an error code, by code (`other` for one not in `delivery.ts`). */
+  deliveryErrors: Counter<'code'>;
+  /** Signed status callbacks whose audit row no longer exists: recorded nowhere. */
+  deliveryUnmatched: Counter;
+  /** Senders opted out by error 21610 (unsubscribed at the carrier). */
+  carrierOptOuts: Counter;
 }
 
 /** Creates the metrics. `databaseSize` is read at each scrape. */
@@ -58,6 +66,28 @@ export function createMetrics(databaseSize: () => Promise<number>, { defaults = 
     previousTokenUses: new Counter({
       name: 'sms_previous_token_accepted_total',
       help: 'Requests accepted with TWILIO_AUTH_TOKEN_PREVIOUS',
+      registers,
+    }),
+    deliveryStatuses: new Counter({
+      name: 'sms_delivery_status_total',
+      help: 'Delivery events (status callbacks) recorded, by status',
+      labelNames: ['status'],
+      registers,
+    }),
+    deliveryErrors: new Counter({
+      name: 'sms_delivery_errors_total',
+      help: 'Delivery events recorded with a Twilio error code, by code',
+      labelNames: ['code'],
+      registers,
+    }),
+    deliveryUnmatched: new Counter({
+      name: 'sms_delivery_unmatched_total',
+      help: 'Signed status callbacks for an audit row that no longer exists (not recorded)',
+      registers,
+    }),
+    carrierOptOuts: new Counter({
+      name: 'sms_carrier_opt_outs_total',
+      help: 'Senders opted out by Twilio error 21610 (unsubscribed at the carrier)',
       registers,
     }),
   };

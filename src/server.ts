@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     clock: Date.now,
     policy: {
       encoding: config.smsEncoding,
+      replyFields: config.replyFields,
       allowedCountryCodes: config.allowedCountryCodes,
       rateLimitPerHour: config.rateLimitPerHour,
       replyLimitPerHour: config.replyLimitPerHour,

@@ -50,7 +50,7 @@ describe('npm run bench (smoke)', () => {
     expect(r.stdout.match(/ (PASS|MISS)$/gm)).toHaveLength(7);
     // Real lookups, each reply checked for the citizen's name; none wrong; the audit log agrees.
     const checked =
-      /^replies checked: ([\d,]+) real lookups verified \(200, the citizen's name in the reply\), 0 wrong; bare: ([\d,]+) fixed replies; audit log: ([\d,]+) served, 0 other$/m.exec(
+      /^replies checked: ([\d,]+) real lookups verified \(200, the citizen's name in the reply\), 0 wrong; bare: ([\d,]+) fixed replies; audit log: ([\d,]+) served, 0 other; receipts: ([\d,]+) callbacks answered 204, ([\d,]+) delivery events recorded$/m.exec(
         r.stdout,
       );
     expect(checked, r.stdout).not.toBeNull();
@@ -58,6 +58,10 @@ describe('npm run bench (smoke)', () => {
     expect(count(checked?.[1])).toBeGreaterThan(0);
     expect(count(checked?.[2])).toBeGreaterThan(0);
     expect(count(checked?.[3])).toBeGreaterThanOrEqual(count(checked?.[1]));
+    // Delivery receipts: callbacks answered 204, each one recorded.
+    expect(count(checked?.[4])).toBeGreaterThan(0);
+    expect(count(checked?.[5])).toBe(count(checked?.[4]));
+    expect(r.stdout).toMatch(/^receipts POST \/sms\/status \(delivered\) +[\d,]+ +[\d.]+ +[\d.]+ +[\d,]+ +\d+%$/m);
     expect(r.stdout).toMatch(/^verification: OK$/m);
   });
 

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countSegments } from '../src/sms/gsm7.js';
 import { twimlMessageText } from '../src/sms/twiml.js';
+import { CT_FIELDS, TT_FIELDS } from '../src/sms/replyFields.js';
 import { citizen } from '../src/testing/citizens.js';
 import { STORES, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -54,12 +55,24 @@ describe.each(STORES)('on %s', (store) => {
   });
 
   describe('TT: personal information', () => {
-    it('gives name, birth date, sex, places, ethnicity, religion, nationality and the masked ID', async () => {
+    it('gives name, birth date, sex, places, nationality and the masked ID, and names ethnicity and religion as not sent', async () => {
       const text = await ask(s, '+84912345678', 'TT 001085054321');
-      for (const part of ['Nguyen Van Thu', '02/11/1985', 'Nam', 'Ha Noi', 'Nam Dinh', 'Kinh', 'Khong', 'Viet Nam', '001******321']) {
+      for (const part of ['Nguyen Van Thu', '02/11/1985', 'Nam', 'Ha Noi', 'Nam Dinh', 'Viet Nam', '001******321']) {
         expect(text).toContain(part);
       }
       expect(text).not.toContain('001085054321');
+      expect(text).not.toMatch(/Kinh|Khong/); // sensitive (Decree 13/2023 Art. 2(4)): not sent by default
+      expect(text).toMatch(/\nDan toc, ton giao: xem VNeID\/cong an xa\.$/);
+    });
+    it('sends ethnicity and religion when SMS_TT_FIELDS lists them', async () => {
+      const all = await startTestServer([OWNER], { replyFields: { tt: TT_FIELDS, ct: CT_FIELDS } }, { store });
+      try {
+        const text = await ask(all, '+84912345678', 'TT 001085054321');
+        expect(text).toContain('Dan toc: Kinh\nTon giao: Khong\nQuoc tich: Viet Nam');
+        expect(text).not.toContain('VNeID');
+      } finally {
+        await all.close();
+      }
     });
     it('answers INFO in English', async () => {
       const text = await ask(s, '+84912345678', 'info 001085054321');
@@ -169,7 +182,7 @@ describe.each(STORES)('on %s', (store) => {
       },
     );
     it('"STOP please" is not an opt-out', async () => {
-      expect((await s.sms('+84912345678', 'STOP please')).text).toContain('<Message>');
+      expect((await s.sms('+84912345678', 'STOP please')).text).toContain('<Message ');
     });
   });
 });

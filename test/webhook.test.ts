@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { citizen } from '../src/testing/citizens.js';
 import { PUBLIC_BASE, STORES, TOKEN, startTestServer, type SmsOptions, type TestServer } from './helpers/server.js';
 import { inboundParams, signForm, testSid } from '../src/sms/twilioFixtures.js';
+import { twimlMessageAction, twimlMessageText } from '../src/sms/twiml.js';
 
 const OWNER = citizen(); // 001099054321, +84912345678, Nguyễn Văn Thử
 const CHILD = citizen({ idNumber: '001212000777', fullName: 'Nguyễn Thị Con', sex: 'F', dateOfBirth: '2012-01-02', cardIssuedOn: null });
@@ -85,10 +86,12 @@ describe.each(STORES)('on %s', (store) => {
   describe('the canonical valid case', () => {
     it('answers TT from the registered phone with the sender’s own record, as TwiML', async () => {
       const before = await auditCount();
-      const res = await s.sms('+84912345678', 'TT 001099054321');
+      const res = await s.sms('+84912345678', 'TT 001099054321', { extra: { MessageSid: testSid('canonical') } });
       expect(res.status).toBe(200);
       expect(res.contentType).toMatch(/^text\/xml/);
-      expect(res.text).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Response><Message>[\s\S]+<\/Message><\/Response>$/);
+      const head = `<?xml version="1.0" encoding="UTF-8"?><Response><Message action="${PUBLIC_BASE}/sms/status?ref=${testSid('canonical')}" method="POST">`;
+      expect(res.text.startsWith(head)).toBe(true);
+      expect(res.text).toMatch(/[^<]+<\/Message><\/Response>$/);
       expect(res.text).toContain('Nguyen Van Thu');
       expect(res.text).toContain('001******321');
       expect(res.text).not.toContain('001099054321');
@@ -106,7 +109,7 @@ describe.each(STORES)('on %s', (store) => {
       if (c.status !== 200 || c.twiml === 'empty' || c.from === '+84987654321') expectNoData(res.text);
       if (c.status !== 200) expect(res.text.length).toBeLessThan(80);
       if (c.twiml === 'empty') expect(res.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
-      if (c.twiml === 'message') expect(res.text).toContain('<Message>');
+      if (c.twiml === 'message') expect(res.text).toContain('<Message ');
     });
   });
 
@@ -118,13 +121,15 @@ describe.each(STORES)('on %s', (store) => {
       ['a structurally invalid ID', '+84912345678', 'TT 999999999999'],
     ] as const;
 
-    it('gives every refusal the same byte-identical reply, with no data', async () => {
+    it('gives every refusal the same byte-identical reply but for its own status callback, with no data', async () => {
       const replies = new Set<string>();
-      for (const [, from, body] of refusals) {
-        const res = await s.sms(from, body);
+      for (const [i, [, from, body]] of refusals.entries()) {
+        const sid = testSid(`refusal ${i}`);
+        const res = await s.sms(from, body, { extra: { MessageSid: sid } });
         expect(res.status).toBe(200);
         expectNoData(res.text);
-        replies.add(res.text);
+        expect(twimlMessageAction(res.text)).toBe(`${PUBLIC_BASE}/sms/status?ref=${sid}`);
+        replies.add(res.text.replace(sid, 'REF'));
       }
       expect(replies.size).toBe(1);
     });
@@ -132,10 +137,10 @@ describe.each(STORES)('on %s', (store) => {
     it('refuses an unknown ID next to the sender’s own, or after every record, like any other', async () => {
       const t = await startTestServer([OWNER], {}, { store });
       try {
-        const refusal = (await t.sms('+84912345678', 'TT 001099099999')).text;
+        const refusal = twimlMessageText((await t.sms('+84912345678', 'TT 001099099999')).text);
         for (const id of ['001099054320', '001099054322', '099999999999']) {
           const res = await t.sms('+84912345678', `TT ${id}`);
-          expect(res.text).toBe(refusal);
+          expect(twimlMessageText(res.text)).toBe(refusal);
           expectNoData(res.text);
         }
         expect((await t.store.auditTrail('001099054320')).map((e) => e.outcome)).toEqual(['refused']);
@@ -296,7 +301,7 @@ describe.each(STORES)('on %s', (store) => {
     it.each(bodies)('%s', async (_name, body) => {
       const res = await s.sms('+84987654321', body);
       expect(res.status).toBe(200);
-      expect(res.text).toContain('<Message>');
+      expect(res.text).toContain('<Message ');
       expectNoData(res.text);
     });
   });

@@ -27,7 +27,7 @@ export interface AuditEntry {
   segments: number;
 }
 
-/** One access to a citizen's record, as listed by `LS`. */
+/** One access to a citizen's record, as listed by `LS`. See `delivery.ts` for `delivery`. */
 export interface AccessEntry {
   /** Milliseconds since the epoch. */
   at: number;
@@ -37,4 +37,23 @@ export interface AccessEntry {
   sender: string;
   /** True when the sender is the record's registered phone. */
   bySelf: boolean;
+  /** The reply's delivery status as shown (`latestDelivery`), when Twilio reported one. */
+  delivery?: string;
+}
+
+/**
+ * A delivery status Twilio reported for the reply to one inbound message (its status callback),
+ * as recorded in the append-only `delivery_events`. Holds no phone number and no text.
+ */
+export interface DeliveryEvent {
+  /** Milliseconds since the epoch: when the callback arrived. */
+  at: number;
+  /** The inbound message's MessageSid (the audit row the reply answered). */
+  ref: string;
+  /** Twilio's id of the outbound message (the reply). */
+  messageSid: string;
+  /** Twilio's `MessageStatus`: queued, sending, sent, delivered, undelivered, failed, read, … */
+  status: string;
+  /** Twilio's `ErrorCode`, when it sent one. */
+  errorCode: string | null;
 }

@@ -1,6 +1,8 @@
 /**
  * `npm run admin -- <command>`: officer and operator tools on the same database as the server.
- *   audit <id>                      one record's access history
+ *   audit <id>                      one record's access history, with each reply's delivery
+ *   report <id> [--out f] [--text]  the citizen's full access report (JSON, or plain text)
+ *   report-schema                   the report's JSON Schema (docs/report-schema.json)
  *   prune-audit --older-than 365d   retention: delete audit rows older than the cut-off, leave a checkpoint
  *   audit-head                      seal what is committed, print the chain's head (to publish)
  *   verify-audit [--head <h>]       recompute the audit chain; with --head, prove it extends h
@@ -11,9 +13,9 @@
  * failed its integrity check or verify-audit found the log changed, 2 usage, configuration or store errors (a store that cannot be
  * opened; `backup` on PostgreSQL, which is backed up with its own tools), 3 anything else.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { VIETNAM_OFFSET_MS } from '../citizens/dates.js';
+import { latestDelivery } from '../audit/delivery.js';
 import { isWellFormedIdNumber } from '../citizens/idNumber.js';
 import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
 import { isLocked, senderExpiresAt, unlocked } from '../audit/senders.js';
@@ -21,10 +23,17 @@ import { loadConfig, senderLimits } from '../config.js';
 import { formatHead, parseHead } from '../audit/chain.js';
 import { verifyAudit } from '../auditVerify.js';
 import { openStore } from '../store/open.js';
+import type { TrailEntry } from '../store/types.js';
+import { buildAccessReport, reportText, vietnamTime } from './report.js';
+import { reportJsonSchema } from './reportSchema.js';
 import { runCli, UsageError } from './run.js';
 
 const USAGE = `usage: npm run admin -- <command>
-  audit <id_number>                 print one record's access history
+  audit <id_number>                 print one record's access history, with deliveries
+  report <id_number> [--out <file>] [--text]
+                                    the citizen's full access report: JSON (default) or
+                                    plain text (--text); to stdout, or a new file (--out)
+  report-schema                     print the report's JSON Schema
   prune-audit --older-than <N>d     delete audit rows older than N days (retention)
   audit-head                        seal committed audit rows and print the chain's head
   verify-audit [--head <seq:hash>]  recompute the audit chain (and prove it extends a published head)
@@ -34,9 +43,18 @@ const USAGE = `usage: npm run admin -- <command>
 
 const DAY_MS = 86_400_000;
 
-/** Vietnam time (UTC+7) as `YYYY-MM-DD HH:MM:SS`. */
-function vietnamTime(ms: number): string {
-  return new Date(ms + VIETNAM_OFFSET_MS).toISOString().replace('T', ' ').slice(0, 19);
+/** The delivery of one access's reply as `admin audit` prints it. */
+function deliveryColumn(e: TrailEntry): string {
+  const shown = latestDelivery(e.deliveries);
+  if (shown === undefined) return e.segments > 0 ? 'no receipt' : '-';
+  const code = shown.errorCode === null ? '' : ` ${shown.errorCode}`;
+  return `${shown.status}${code} (${e.deliveries.length} event${e.deliveries.length === 1 ? '' : 's'})`;
+}
+
+function idArgument(command: string, arg: string | undefined): string {
+  const id = (arg ?? '').replace(/[\s.-]/g, '');
+  if (!isWellFormedIdNumber(id)) throw new UsageError(`${command} takes a 12-digit ID number`);
+  return id;
 }
 
 function parseAge(text: string | undefined): number {
@@ -54,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
     options: {
       'older-than': { type: 'string' },
       head: { type: 'string' },
+      out: { type: 'string' },
+      text: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -63,19 +83,43 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   if (extra.length > 0) throw new UsageError(`too many arguments\n${USAGE}`);
+  if (command !== 'report' && (values.out !== undefined || values.text))
+    throw new UsageError(`--out and --text are options of report\n${USAGE}`);
+  if (command === 'report-schema') {
+    console.log(JSON.stringify(reportJsonSchema(), null, 2));
+    return 0;
+  }
   const config = loadConfig(process.env, { forTool: true });
   const store = await openStore(config, { mustExist: true });
   try {
     switch (command) {
       case 'audit': {
-        const id = (arg ?? '').replace(/[\s.-]/g, '');
-        if (!isWellFormedIdNumber(id)) throw new UsageError('audit takes a 12-digit ID number');
+        const id = idArgument('audit', arg);
         const trail = await store.auditTrail(id);
         const citizen = await store.findCitizen(id);
         console.log(`access history of ${id}${citizen ? '' : ' (no such record)'}: ${trail.length} message(s), Vietnam time`);
         for (const e of trail) {
           const who = citizen && e.sender === citizen.phone ? 'registered phone' : 'other number';
-          console.log(`${vietnamTime(e.at)}  ${e.command.padEnd(5)} ${e.outcome.padEnd(12)} ${e.sender} (${who})  ${e.messageSid}`);
+          console.log(
+            `${vietnamTime(e.at)}  ${e.command.padEnd(5)} ${e.outcome.padEnd(12)} ${e.sender} (${who})  ${e.messageSid}  delivery: ${deliveryColumn(e)}`,
+          );
+        }
+        return 0;
+      }
+      case 'report': {
+        const id = idArgument('report', arg);
+        if (values.out !== undefined && existsSync(values.out)) throw new UsageError(`${values.out} exists: choose a new file`);
+        // Both reads see committed rows; an access recorded between them is in the trail only.
+        const citizen = await store.findCitizen(id);
+        const trail = await store.auditTrail(id);
+        // The tamper-evident head is not part of this store yet: null, and listed under `missing`.
+        const report = buildAccessReport({ idNumber: id, citizen, trail, config, now: Date.now(), auditHead: null });
+        const output = values.text ? reportText(report) : `${JSON.stringify(report, null, 2)}\n`;
+        if (values.out === undefined) {
+          process.stdout.write(output);
+        } else {
+          writeFileSync(values.out, output, { mode: 0o600, flag: 'wx' });
+          console.log(`report on ${id} written to ${values.out}: ${report.accesses.length} access(es)${citizen ? '' : ', no such record'}`);
         }
         return 0;
       }

@@ -4,6 +4,7 @@ import type { AccessEntry, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { countSegments, isGsm7, toGsm7 } from './gsm7.js';
 import { MAX_SEGMENTS, renderReply } from './render.js';
+import { DEFAULT_TT_FIELDS, type CtField, type TtField } from './replyFields.js';
 import type { Lang, RenderedReply, Reply, SmsEncoding } from './types.js';
 
 /** The citizen's ID: deliberately not the example ID that help and usage texts show. */
@@ -196,6 +197,86 @@ describe('personal', () => {
   });
 });
 
+describe('reply fields: a field the policy leaves out has no line, and a last line names it', () => {
+  it.each<[string, readonly TtField[], { lang: Lang; encoding: SmsEncoding }, string]>([
+    // comment, fields sent, options, exact text
+    [
+      'the default (no ethnicity, no religion), Vietnamese, Unicode: still 3 segments',
+      DEFAULT_TT_FIELDS,
+      VI_UNI,
+      [
+        'Họ tên: Nguyễn Thị Minh Thử',
+        'Số định danh: 036******678',
+        'Ngày sinh: 10/03/1999',
+        'Giới tính: Nữ',
+        'Nơi đăng ký khai sinh: Hà Nội',
+        'Quê quán: Nam Định',
+        'Quốc tịch: Việt Nam',
+        'Dân tộc, tôn giáo: xem VNeID/công an xã.',
+      ].join('\n'),
+    ],
+    [
+      'the default, English, GSM-7',
+      DEFAULT_TT_FIELDS,
+      EN_GSM,
+      [
+        'Name: Nguyen Thi Minh Thu',
+        'ID number: 036******678',
+        'Date of birth: 10/03/1999',
+        'Sex: Female',
+        'Birth registered in: Ha Noi',
+        'Hometown: Nam Dinh',
+        'Nationality: Viet Nam',
+        'Ethnicity, religion: see VNeID or the commune police.',
+      ].join('\n'),
+    ],
+    [
+      'lines keep their order whatever the list; one left out (vi, GSM-7)',
+      ['religion', 'full_name', 'id_number', 'date_of_birth', 'sex', 'birth_registration_place', 'hometown', 'ethnicity'],
+      VI_GSM,
+      [
+        'Ho ten: Nguyen Thi Minh Thu',
+        'So dinh danh: 036******678',
+        'Ngay sinh: 10/03/1999',
+        'Gioi tinh: Nu',
+        'Noi dang ky khai sinh: Ha Noi',
+        'Que quan: Nam Dinh',
+        'Dan toc: Kinh',
+        'Ton giao: -',
+        'Quoc tich: xem VNeID/cong an xa.',
+      ].join('\n'),
+    ],
+  ])('%s', (_comment, fields, opts, text) => {
+    expect(render({ kind: 'personal', citizen, fields }, opts).text).toBe(text);
+  });
+
+  it('does not say whether a left-out field has a value: the note is the same for a religion and for none', () => {
+    const none = render({ kind: 'personal', citizen: { ...citizen, religion: null }, fields: DEFAULT_TT_FIELDS }, VI_GSM);
+    const some = render({ kind: 'personal', citizen: { ...citizen, religion: 'Phật giáo' }, fields: DEFAULT_TT_FIELDS }, VI_GSM);
+    expect(some.text).toBe(none.text);
+    expect(some.text).not.toMatch(/Phat giao|Kinh/);
+  });
+
+  it('CT leaves out the temporary address when told to, and names it even when there is none', () => {
+    const fields: readonly CtField[] = ['permanent_address', 'current_address'];
+    const text = [
+      'Thuong tru: So 12 ngo 34 pho Hang Bac, Hoan Kiem, Ha Noi',
+      'Noi o hien tai: So 5 Nguyen Trai, Quan 5, TP Ho Chi Minh',
+      'Tam tru: xem VNeID/cong an xa.',
+    ].join('\n');
+    expect(render({ kind: 'residence', citizen: { ...citizen, temporaryAddress: 'KTX' }, fields }, VI_GSM).text).toBe(text);
+    expect(render({ kind: 'residence', citizen, fields }, VI_GSM).text).toBe(text);
+  });
+
+  it.each(ALL_OPTS)('keeps the note whole when long values must be cut (%o)', (opts) => {
+    const long = 'Thôn Đông Hạ, xã Quảng Phú, huyện Quảng Điền, '.repeat(11).slice(0, 500);
+    const all = { ...citizen, fullName: long, birthRegistrationPlace: long, hometown: long, nationality: long };
+    const r = render({ kind: 'personal', citizen: all, fields: DEFAULT_TT_FIELDS }, opts);
+    expect(r.text).toContain('...');
+    expect(r.text.split('\n').at(-1)).toMatch(/^(Dân tộc|Dan toc|Ethnicity), (tôn giáo|ton giao|religion): .*\.$/);
+  });
+});
+
 describe('residence', () => {
   it.each<[string, Partial<Citizen>, { lang: Lang; encoding: SmsEncoding }, string]>([
     // comment, overrides, options, exact text
@@ -323,6 +404,28 @@ describe('history (LS)', () => {
     expect(r.text).not.toContain('12/03 08:05'); // the oldest went
     expect(r.text).toContain('(+1 lượt cũ hơn)');
     expect(r.text).toMatch(/Tổng 30 ngày: 9$/);
+  });
+
+  it.each<[string, string | undefined, boolean]>([
+    ['undelivered', 'undelivered', true],
+    ['failed', 'failed', true],
+    ['passes: delivered', 'delivered', false],
+    ['passes: sent (not yet known)', 'sent', false],
+    ['passes: no status reported', undefined, false],
+  ])('marks an entry whose reply was never delivered: %s', (_comment, delivery, marked) => {
+    const e = { ...entry(9, 'served', false), ...(delivery === undefined ? {} : { delivery }) };
+    expect(render({ kind: 'history', entries: [e], total30Days: 1 }, EN_GSM).text).toBe(
+      `Recent lookups:\n12/03 16:05 INFO served +8497***111${marked ? ' (not delivered)' : ''}\nTotal last 30 days: 1`,
+    );
+    expect(render({ kind: 'history', entries: [e], total30Days: 1 }, VI_UNI).text.includes('(không đến máy)')).toBe(marked);
+  });
+
+  it.each([VI_GSM, VI_UNI, EN_GSM, EN_UNI])('keeps 5 marked entries within 3 segments, the newest marked (%o)', (opts) => {
+    const entries = [5, 4, 3, 2, 1].map((h) => ({ ...entry(h, 'rate_limited', false, 'LS'), delivery: 'failed' }));
+    const r = render({ kind: 'history', entries, total30Days: 99 }, opts);
+    expect(r.segments).toBeLessThanOrEqual(3);
+    const newest = r.text.split('\n').find((l) => l.startsWith('12/03 12:05'));
+    expect(newest).toMatch(/\((not delivered|khong den may|không đến máy)\)$/);
   });
 
   it("never shows a full phone number, even the citizen's own", () => {

@@ -9,19 +9,23 @@
  * cut. `LS` drops its heading first and then its oldest entries, saying how many were left out.
  *
  * Conventions: a missing optional field reads `-` (the temporary address line is omitted
- * instead when there is none); the ID number is always masked `001******345`; other people's
- * phone numbers are masked `+8497***111`; times are Vietnam time (UTC+7); "try again after" and
- * "locked until" times are rounded UP to the minute.
+ * instead when there is none); a field the reply policy leaves out ({@link TT_FIELDS},
+ * `SMS_TT_FIELDS`) has no line, and a last line names it and where to see it instead; the ID
+ * number is always masked `001******345`; other people's phone numbers are masked `+8497***111`;
+ * times are Vietnam time (UTC+7); "try again after" and "locked until" times are rounded UP to
+ * the minute.
  *
  * Pure and cheap: regexes and tables are built once at load; one pass per reply unless it must
  * be shortened.
  */
+import { neverDelivered } from '../audit/delivery.js';
 import type { AccessEntry } from '../audit/types.js';
 import { formatDmy } from '../citizens/dates.js';
 import { maskIdNumber } from '../citizens/idNumber.js';
 import { maskPhone } from '../citizens/phone.js';
 import type { CardStatus, Citizen } from '../citizens/types.js';
 import { countSegments, GSM7_PART, gsm7Length, gsm7Septets, toGsm7, UCS2_PART, type SegmentCount } from './gsm7.js';
+import { CT_FIELDS, TT_FIELDS, type CtField, type TtField } from './replyFields.js';
 import type { Lang, RenderedReply, Reply, SmsEncoding } from './types.js';
 import { TEXTS, type Around, type Texts } from './texts.js';
 import { ceilToMinute, formatDmHm, formatHm, formatHmDm } from './vietnamTime.js';
@@ -181,28 +185,45 @@ function around(a: Around, value: string): Piece[] {
   return [a[0], value, a[1]];
 }
 
-function personal(c: Citizen, t: Texts): Piece[] {
-  const l = t.personal;
-  return lines([
-    [`${l.name}: `, field(c.fullName, t, true)],
-    [`${l.id}: `, maskIdNumber(c.idNumber)],
-    [`${l.dateOfBirth}: `, formatDmy(c.dateOfBirth)],
-    [`${l.sex}: `, t.sexes[c.sex]],
-    [`${l.birthPlace}: `, field(c.birthRegistrationPlace, t)],
-    [`${l.hometown}: `, field(c.hometown, t)],
-    [`${l.ethnicity}: `, field(c.ethnicity, t)],
-    [`${l.religion}: `, field(c.religion, t)],
-    [`${l.nationality}: `, field(c.nationality, t)],
-  ]);
+/** The note that ends a reply leaving out `omitted` (none: no note). */
+function omittedNote(omitted: readonly (TtField | CtField)[], t: Texts): Piece[][] {
+  if (omitted.length === 0) return [];
+  const names = omitted.map((f) => t.fieldNames[f]).join(', ');
+  return [[t.omitted(names.charAt(0).toUpperCase() + names.slice(1))]];
 }
 
-function residence(c: Citizen, t: Texts): Piece[] {
+function personal(c: Citizen, t: Texts, fields: readonly TtField[]): Piece[] {
+  const l = t.personal;
+  const line: Record<TtField, () => Piece[]> = {
+    full_name: () => [`${l.name}: `, field(c.fullName, t, true)],
+    id_number: () => [`${l.id}: `, maskIdNumber(c.idNumber)],
+    date_of_birth: () => [`${l.dateOfBirth}: `, formatDmy(c.dateOfBirth)],
+    sex: () => [`${l.sex}: `, t.sexes[c.sex]],
+    birth_registration_place: () => [`${l.birthPlace}: `, field(c.birthRegistrationPlace, t)],
+    hometown: () => [`${l.hometown}: `, field(c.hometown, t)],
+    ethnicity: () => [`${l.ethnicity}: `, field(c.ethnicity, t)],
+    religion: () => [`${l.religion}: `, field(c.religion, t)],
+    nationality: () => [`${l.nationality}: `, field(c.nationality, t)],
+  };
+  const sent = TT_FIELDS.filter((f) => fields.includes(f));
+  const omitted = TT_FIELDS.filter((f) => !fields.includes(f));
+  return lines([...sent.map((f) => line[f]()), ...omittedNote(omitted, t)]);
+}
+
+function residence(c: Citizen, t: Texts, fields: readonly CtField[]): Piece[] {
   const l = t.residence;
-  const rows: Piece[][] = [[`${l.permanent}: `, field(c.permanentAddress, t)]];
+  const rows: Piece[][] = [];
+  if (fields.includes('permanent_address')) rows.push([`${l.permanent}: `, field(c.permanentAddress, t)]);
   const temporary = field(c.temporaryAddress, t);
-  if (temporary.value !== t.missing) rows.push([`${l.temporary}: `, temporary]);
-  rows.push([`${l.current}: `, field(c.currentAddress, t)]);
-  return lines(rows);
+  if (fields.includes('temporary_address') && temporary.value !== t.missing) rows.push([`${l.temporary}: `, temporary]);
+  if (fields.includes('current_address')) rows.push([`${l.current}: `, field(c.currentAddress, t)]);
+  return lines([
+    ...rows,
+    ...omittedNote(
+      CT_FIELDS.filter((f) => !fields.includes(f)),
+      t,
+    ),
+  ]);
 }
 
 function card(s: CardStatus, t: Texts): Piece[] {
@@ -216,10 +237,15 @@ function card(s: CardStatus, t: Texts): Piece[] {
   ]);
 }
 
-/** One `LS` line: `dd/mm HH:MM <command> <outcome> <who>`. */
+/**
+ * One `LS` line: `dd/mm HH:MM <command> <outcome> <who>`, then the undelivered mark when the
+ * reply's shown delivery status says it never reached the handset (`neverDelivered`).
+ */
 function historyLine(e: AccessEntry, t: Texts): Piece[] {
   const who = e.bySelf ? t.history.self : maskPhone(e.sender);
-  return [`${formatDmHm(e.at)} ${t.keywords[e.command]} `, t.history.outcomes[e.outcome], ' ', who];
+  const line = [`${formatDmHm(e.at)} ${t.keywords[e.command]} `, t.history.outcomes[e.outcome], ' ', who];
+  if (neverDelivered(e.delivery)) line.push(' ', t.history.undelivered);
+  return line;
 }
 
 /** `LS`: heading, entries and total; drops the heading, then the oldest entries, to fit. */
@@ -262,9 +288,9 @@ export function renderReply(reply: Reply, opts: RenderOptions): RenderedReply {
     case 'opted_in':
       return fitToBudget([t.optedIn], enc);
     case 'personal':
-      return fitToBudget(personal(reply.citizen, t), enc);
+      return fitToBudget(personal(reply.citizen, t, reply.fields ?? TT_FIELDS), enc);
     case 'residence':
-      return fitToBudget(residence(reply.citizen, t), enc);
+      return fitToBudget(residence(reply.citizen, t, reply.fields ?? CT_FIELDS), enc);
     case 'card':
       return fitToBudget(card(reply.status, t), enc);
     case 'history':

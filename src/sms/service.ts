@@ -28,6 +28,7 @@ import type { Citizen } from '../citizens/types.js';
 import type { AdmissionContext, Store, Verdict } from '../store/types.js';
 import { parseMessage } from './parser.js';
 import { MAX_HISTORY_ENTRIES, renderReply } from './render.js';
+import { DEFAULT_REPLY_FIELDS, type ReplyFields } from './replyFields.js';
 import { twimlEmpty, twimlMessage } from './twiml.js';
 import type { Lang, ParsedMessage, Reply, SmsEncoding } from './types.js';
 
@@ -52,6 +53,8 @@ export interface ServicePolicy {
   replyLimitPerHour: number;
   lockoutFailures: number;
   lockoutMs: number;
+  /** The fields each reply sends (`SMS_TT_FIELDS`, `SMS_CT_FIELDS`); default {@link DEFAULT_REPLY_FIELDS}. */
+  replyFields?: ReplyFields;
 }
 
 /** What was answered, for the route, the log line and the metrics. Holds no personal data. */
@@ -92,12 +95,12 @@ interface Decision {
   state: SenderState;
 }
 
-function serve(command: LookupCommand, citizen: Citizen, context: AdmissionContext, now: number): Reply {
+function serve(command: LookupCommand, citizen: Citizen, context: AdmissionContext, now: number, fields: ReplyFields): Reply {
   switch (command) {
     case 'TT':
-      return { kind: 'personal', citizen };
+      return { kind: 'personal', citizen, fields: fields.tt };
     case 'CT':
-      return { kind: 'residence', citizen };
+      return { kind: 'residence', citizen, fields: fields.ct };
     case 'CC':
       return { kind: 'card', status: cardStatus(citizen, isoToday(new Date(now))) };
     case 'LS':
@@ -113,6 +116,7 @@ function lookup(
   state: SenderState,
   now: number,
   limits: SenderLimits,
+  fields: ReplyFields,
 ): Decision {
   const { lang } = parsed;
   if (state.lockedUntil !== null) return { reply: { kind: 'locked', until: state.lockedUntil }, outcome: 'locked', lang, state };
@@ -121,11 +125,18 @@ function lookup(
   const own = isOwnRecord(context.citizen, sender);
   const next = afterLookup(state, now, own, limits);
   if (!own || !context.citizen) return { reply: { kind: 'refused' }, outcome: 'refused', lang, state: next };
-  return { reply: serve(parsed.command, context.citizen, context, now), outcome: 'served', lang, state: next };
+  return { reply: serve(parsed.command, context.citizen, context, now, fields), outcome: 'served', lang, state: next };
 }
 
 /** The policy, over the sender's state as it stands now. Pure. */
-function decide(parsed: ParsedMessage, sender: string, context: AdmissionContext, now: number, limits: SenderLimits): Decision {
+function decide(
+  parsed: ParsedMessage,
+  sender: string,
+  context: AdmissionContext,
+  now: number,
+  limits: SenderLimits,
+  fields: ReplyFields,
+): Decision {
   let state = senderAt(context.sender, now, limits);
   if (parsed.kind === 'opt_out') return { outcome: 'opted_out', lang: state.lang ?? 'vi', state: withOptOut(state, true) };
   if (parsed.kind === 'opt_in') {
@@ -144,20 +155,36 @@ function decide(parsed: ParsedMessage, sender: string, context: AdmissionContext
     case 'malformed':
       return { reply: { kind: 'usage', command: parsed.command }, outcome: 'help', lang, state };
     case 'lookup':
-      return lookup(parsed, sender, context, state, now, limits);
+      return lookup(parsed, sender, context, state, now, limits, fields);
   }
 }
 
-/** Builds the service over a store, a clock and the policy. */
-export function createMessageService(store: Store, clock: () => number, policy: ServicePolicy): MessageService {
-  const allowed = new Set(policy.allowedCountryCodes);
-  const limits: SenderLimits = {
+/** The sender limits of a policy. */
+export function senderLimits(policy: ServicePolicy): SenderLimits {
+  return {
     lookupsPerHour: policy.rateLimitPerHour,
     repliesPerHour: policy.replyLimitPerHour,
     lockoutFailures: policy.lockoutFailures,
     lockoutMs: policy.lockoutMs,
   };
+}
+
+/**
+ * Builds the service over a store, a clock and the policy. With `statusCallback`, every reply's
+ * `<Message>` carries `action` = `statusCallback(inbound MessageSid)`, so that Twilio reports the
+ * reply's delivery against the audit row of the message it answers (`POST /sms/status`). The URL
+ * is part of the TwiML kept for redeliveries, so a redelivery gets the same bytes.
+ */
+export function createMessageService(
+  store: Store,
+  clock: () => number,
+  policy: ServicePolicy,
+  statusCallback?: (ref: string) => string,
+): MessageService {
+  const allowed = new Set(policy.allowedCountryCodes);
+  const limits = senderLimits(policy);
   const render = { encoding: policy.encoding };
+  const fields = policy.replyFields ?? DEFAULT_REPLY_FIELDS;
 
   return {
     async handle({ messageSid, from, body }) {
@@ -180,14 +207,14 @@ export function createMessageService(store: Store, clock: () => number, policy: 
         (context): Verdict => {
           // Senders that get no reply (not a phone number, a country not served) keep no state.
           if (!served) return { command, outcome: 'no_reply', segments: 0, twiml: twimlEmpty() };
-          const decision = decide(parsed, sender, context, now, limits);
+          const decision = decide(parsed, sender, context, now, limits, fields);
           const rendered = decision.reply ? renderReply(decision.reply, { lang: decision.lang, ...render }) : undefined;
           const state = rendered ? afterReply(decision.state, now, limits) : decision.state;
           return {
             command,
             outcome: decision.outcome,
             segments: rendered?.segments ?? 0,
-            twiml: rendered ? twimlMessage(rendered.text) : twimlEmpty(),
+            twiml: rendered ? twimlMessage(rendered.text, statusCallback?.(messageSid)) : twimlEmpty(),
             sender: { state, expiresAt: senderExpiresAt(state, limits) },
           };
         },

@@ -4,6 +4,7 @@
  */
 import type { Sex } from '../citizens/types.js';
 import type { LookupCommand, Outcome } from '../audit/types.js';
+import type { CtField, TtField } from './replyFields.js';
 import type { Lang } from './types.js';
 
 /** The example ID used in help and usage texts. */
@@ -24,6 +25,13 @@ export interface Texts {
   locked: Around;
   optedIn: string;
   missing: string;
+  /** Each field's name inside a sentence (the note on fields left out). */
+  fieldNames: Record<TtField | CtField, string>;
+  /**
+   * The last line of a reply that leaves fields out: names them (the list starts with a capital),
+   * and where to see them instead. Short: a `TT` reply in UCS-2 must still fit 3 segments.
+   */
+  omitted: (names: string) => string;
   personal: {
     name: string;
     id: string;
@@ -56,6 +64,8 @@ export interface Texts {
     /** Text before and after the number of entries left out. */
     older: Around;
     outcomes: Record<Outcome, string>;
+    /** Appended to an entry whose reply Twilio reported undelivered or failed (never reached the handset). */
+    undelivered: string;
   };
 }
 
@@ -72,6 +82,21 @@ export const TEXTS: Readonly<Record<Lang, Texts>> = {
     locked: ['Tra cứu tạm thời bị khóa đến ', '.'],
     optedIn: 'Bạn sẽ nhận lại tin trả lời. Gửi HD để xem hướng dẫn.',
     missing: '-',
+    fieldNames: {
+      full_name: 'họ tên',
+      id_number: 'số định danh',
+      date_of_birth: 'ngày sinh',
+      sex: 'giới tính',
+      birth_registration_place: 'nơi đăng ký khai sinh',
+      hometown: 'quê quán',
+      ethnicity: 'dân tộc',
+      religion: 'tôn giáo',
+      nationality: 'quốc tịch',
+      permanent_address: 'thường trú',
+      temporary_address: 'tạm trú',
+      current_address: 'nơi ở hiện tại',
+    },
+    omitted: (names) => `${names}: xem VNeID/công an xã.`,
     personal: {
       name: 'Họ tên',
       id: 'Số định danh',
@@ -110,6 +135,7 @@ export const TEXTS: Readonly<Record<Lang, Texts>> = {
         opted_out: 'hủy nhận tin',
         no_reply: 'không trả lời',
       },
+      undelivered: '(không đến máy)',
     },
   },
   en: {
@@ -124,6 +150,21 @@ export const TEXTS: Readonly<Record<Lang, Texts>> = {
     locked: ['Lookups are locked until ', '.'],
     optedIn: 'You will receive replies again. Send HELP for the list of commands.',
     missing: '-',
+    fieldNames: {
+      full_name: 'name',
+      id_number: 'ID number',
+      date_of_birth: 'date of birth',
+      sex: 'sex',
+      birth_registration_place: 'birth registration',
+      hometown: 'hometown',
+      ethnicity: 'ethnicity',
+      religion: 'religion',
+      nationality: 'nationality',
+      permanent_address: 'permanent address',
+      temporary_address: 'temporary address',
+      current_address: 'current address',
+    },
+    omitted: (names) => `${names}: see VNeID or the commune police.`,
     personal: {
       name: 'Name',
       id: 'ID number',
@@ -162,6 +203,7 @@ export const TEXTS: Readonly<Record<Lang, Texts>> = {
         opted_out: 'opted-out',
         no_reply: 'no-reply',
       },
+      undelivered: '(not delivered)',
     },
   },
 };

@@ -67,3 +67,21 @@ export function inboundParams(from: string, body: string, extra: Record<string, 
     ...extra,
   };
 }
+
+/**
+ * The parameters Twilio posts to a message's `action` (its status callback) for the outbound
+ * message `messageSid`, with test defaults; `ErrorCode` only when given.
+ */
+export function statusParams(messageSid: string, status: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SmsSid: messageSid,
+    SmsStatus: status,
+    MessageStatus: status,
+    To: '+84912345678',
+    MessageSid: messageSid,
+    AccountSid: 'AC00000000000000000000000000000000',
+    From: '+84901000000',
+    ApiVersion: '2010-04-01',
+    ...extra,
+  };
+}

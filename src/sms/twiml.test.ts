@@ -1,7 +1,7 @@
 // Tests for the TwiML writer, with twilio's own MessagingResponse as the oracle.
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { escapeXmlText, twimlEmpty, twimlMessage, twimlMessageText } from './twiml.js';
+import { escapeXmlText, twimlEmpty, twimlMessage, twimlMessageAction, twimlMessageText } from './twiml.js';
 
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 
@@ -68,6 +68,33 @@ describe('twimlMessage', () => {
   ])('%s', (_comment, text, body) => {
     const xml = twimlMessage(text);
     expect(xml).toBe(`${DECL}<Response><Message>${body}</Message></Response>`);
+  });
+});
+
+describe('twimlMessage with a status callback (action)', () => {
+  const action = 'https://sms.example.vn/sms/status?ref=SM0123456789abcdef0123456789abcdef';
+
+  it.each([
+    ['plain text', 'Ho ten: Nguyen Van A'],
+    ['text to escape', 'So 12 A&B <x> ]]>\ndong 2'],
+    ['empty text', ''],
+  ])('is byte-identical to twilio message({ action, method: POST }) for %s', (_comment, text) => {
+    const response = new twilio.twiml.MessagingResponse();
+    response.message({ action, method: 'POST' }, text);
+    const expected = text === '' ? response.toString().replace('"POST"/>', '"POST"></Message>') : response.toString();
+    expect(twimlMessage(text, action)).toBe(expected);
+  });
+
+  it('escapes the URL as an attribute and reads back the action and the text', () => {
+    const xml = twimlMessage('Họ tên & "x"', 'https://a.vn/sms/status?ref=SMab&x="1"');
+    expect(xml).toContain('action="https://a.vn/sms/status?ref=SMab&amp;x=&quot;1&quot;" method="POST"');
+    expect(twimlMessageAction(xml)).toBe('https://a.vn/sms/status?ref=SMab&x="1"');
+    expect(twimlMessageText(xml)).toBe('Họ tên & "x"');
+  });
+
+  it('fails: a message without a callback has no action', () => {
+    expect(twimlMessageAction(twimlMessage('x'))).toBeUndefined();
+    expect(twimlMessageAction(twimlEmpty())).toBeUndefined();
   });
 });
 

@@ -61,9 +61,14 @@ export function escapeXmlText(text: string): string {
 /**
  * A TwiML document that replies with one SMS:
  * `<?xml version="1.0" encoding="UTF-8"?><Response><Message>text</Message></Response>`.
+ *
+ * With `action`, the message asks Twilio to post its delivery status there (`action` is Twilio's
+ * current attribute for status callbacks; `statusCallback` is deprecated):
+ * `<Message action="https://…/sms/status?ref=SM…" method="POST">`.
  */
-export function twimlMessage(text: string): string {
-  return MESSAGE_OPEN + escapeXmlText(text) + MESSAGE_CLOSE;
+export function twimlMessage(text: string, action?: string): string {
+  if (action === undefined) return MESSAGE_OPEN + escapeXmlText(text) + MESSAGE_CLOSE;
+  return `${XML_DECLARATION}<Response><Message action="${escapeXmlText(action)}" method="POST">${escapeXmlText(text)}${MESSAGE_CLOSE}`;
 }
 
 /** A TwiML document that sends nothing: `<?xml version="1.0" encoding="UTF-8"?><Response/>`. */
@@ -71,7 +76,8 @@ export function twimlEmpty(): string {
   return EMPTY;
 }
 
-const MESSAGE_BODY = /<Message>([\s\S]*)<\/Message>/;
+const MESSAGE_BODY = /<Message(?: [^>]*)?>([\s\S]*)<\/Message>/;
+const ACTION = /<Message action="([^"]*)"/;
 const ENTITY = /&(quot|amp|apos|lt|gt|#x[0-9A-Fa-f]+|#\d+);/g;
 const NAMED: Readonly<Record<string, string>> = { quot: '"', amp: '&', apos: "'", lt: '<', gt: '>' };
 
@@ -81,7 +87,16 @@ const NAMED: Readonly<Record<string, string>> = { quot: '"', amp: '&', apos: "'"
  */
 export function twimlMessageText(twiml: string): string | undefined {
   const body = MESSAGE_BODY.exec(twiml)?.[1];
-  if (body === undefined) return undefined;
+  return body === undefined ? undefined : decodeEntities(body);
+}
+
+/** The `action` (status callback URL) of a TwiML document's `<Message>`, decoded; undefined without one. */
+export function twimlMessageAction(twiml: string): string | undefined {
+  const action = ACTION.exec(twiml)?.[1];
+  return action === undefined ? undefined : decodeEntities(action);
+}
+
+function decodeEntities(body: string): string {
   return body.replace(ENTITY, (entity, name: string) =>
     name.startsWith('#')
       ? String.fromCodePoint(name[1] === 'x' ? parseInt(name.slice(2), 16) : Number(name.slice(1)))

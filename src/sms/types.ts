@@ -3,6 +3,7 @@
  */
 import type { AccessEntry, LookupCommand } from '../audit/types.js';
 import type { CardStatus, Citizen } from '../citizens/types.js';
+import type { CtField, TtField } from './replyFields.js';
 
 /** Reply language: Vietnamese keywords answer in Vietnamese, English keywords in English. */
 export type Lang = 'vi' | 'en';
@@ -31,8 +32,9 @@ export type Reply =
   | { kind: 'rate_limited'; retryAt: number }
   | { kind: 'locked'; until: number }
   | { kind: 'opted_in' }
-  | { kind: 'personal'; citizen: Citizen }
-  | { kind: 'residence'; citizen: Citizen }
+  /** `fields`: the lines to send (default: all); a reply that leaves some out names them. */
+  | { kind: 'personal'; citizen: Citizen; fields?: readonly TtField[] }
+  | { kind: 'residence'; citizen: Citizen; fields?: readonly CtField[] }
   | { kind: 'card'; status: CardStatus }
   | { kind: 'history'; entries: AccessEntry[]; total30Days: number };
 

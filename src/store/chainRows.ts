@@ -137,6 +137,9 @@ export const CHAIN_SQL = {
     WHERE id IN (SELECT row_id FROM audit_seals WHERE kind = 'audit' AND seq <= ?)`,
   pruneReplies: `DELETE FROM message_replies WHERE audit_id IN (SELECT row_id FROM audit_seals WHERE kind = 'audit' AND seq <= ?)`,
   pruneRows: `DELETE FROM audit_log WHERE id IN (SELECT row_id FROM audit_seals WHERE kind = 'audit' AND seq <= ?)`,
+  /** The delivery receipts of the rows {@link pruneRows} removes: run before it. */
+  pruneDeliveries: `DELETE FROM delivery_events WHERE ref IN (SELECT message_sid FROM audit_log WHERE id IN
+    (SELECT row_id FROM audit_seals WHERE kind = 'audit' AND seq <= ?))`,
   nextCheckpointId: `SELECT coalesce(max(id), 0) + 1 AS id FROM audit_checkpoints`,
   insertCheckpoint: `INSERT INTO audit_checkpoints (id, cut_seq, cut_head, removed, oldest, newest, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 };

@@ -4,9 +4,10 @@
  * opens a fresh, empty database, and a second store on the same database (another connection, or
  * another node) for the cases about several writers.
  */
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { afterLookup, EMPTY_SENDER, senderAt, senderExpiresAt, withOptOut, type SenderLimits } from '../audit/senders.js';
-import type { AuditEntry } from '../audit/types.js';
+import type { AuditEntry, DeliveryEvent } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,12 @@ interface StoreFixture {
   store: Store;
   /** Another store on the same database, as a second node or process would open it. */
   twin(): Promise<Store>;
+  /**
+   * Runs SQL straight on the database, from a connection of its own (as someone with write access
+   * to it would, not through the store): the rows, or [] for a statement that returns none.
+   * Statements are separated by `;` and run in order.
+   */
+  sql(text: string): Promise<unknown[]>;
   /** Closes what the fixture opened and removes the database. */
   cleanup(): Promise<void>;
 }
@@ -428,6 +435,101 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
       );
     });
 
+    describe('delivery receipts', () => {
+      const receipt = (over: Partial<DeliveryEvent> = {}): DeliveryEvent => ({
+        at: T0 + 1000,
+        ref: 'SMin',
+        messageSid: 'SMout',
+        status: 'sent',
+        errorCode: null,
+        ...over,
+      });
+
+      it(
+        'keeps every event of a known message, repeats and out-of-order ones too, and records nothing for an unknown one',
+        withStore(async (f) => {
+          const { store } = f;
+          const other = await f.twin(); // a callback may reach any node
+          await recordEntry(store, entry({ messageSid: 'SMin' }));
+          expect(await other.recordDelivery(receipt({ status: 'delivered', at: T0 + 3000 }))).toEqual({ sender: PHONE });
+          expect(await store.recordDelivery(receipt({ status: 'sent', at: T0 + 2000 }))).toEqual({ sender: PHONE });
+          expect(await store.recordDelivery(receipt({ status: 'delivered', at: T0 + 4000 }))).toEqual({ sender: PHONE });
+          expect(await store.recordDelivery(receipt({ ref: 'SMunknown' }))).toBeUndefined();
+          expect((await store.counts()).deliveryEvents).toBe(3);
+          const [trail] = await other.auditTrail('001099054321');
+          expect(trail?.deliveries.map((d) => [d.status, d.at])).toEqual([
+            ['sent', T0 + 2000],
+            ['delivered', T0 + 3000],
+            ['delivered', T0 + 4000],
+          ]);
+          expect(trail?.deliveries[0]).toEqual(receipt({ status: 'sent', at: T0 + 2000 }));
+        }),
+      );
+
+      it(
+        'shows each access’s latest status by lifecycle rank, arrival breaking ties, in the history',
+        withStore(async ({ store }) => {
+          await seed(store, [fictionalCitizen()]); // admit reads the history of a record that exists
+          const cases: [string, [string, number][], string | undefined][] = [
+            [
+              'SMa',
+              [
+                ['delivered', 2],
+                ['sent', 3],
+              ],
+              'delivered',
+            ], // a late "sent" does not hide "delivered"
+            [
+              'SMb',
+              [
+                ['undelivered', 2],
+                ['delivered', 3],
+              ],
+              'delivered',
+            ], // equal rank: the later arrival
+            [
+              'SMc',
+              [
+                ['sent', 1],
+                ['failed', 2],
+                ['queued', 3],
+              ],
+              'failed',
+            ],
+            ['SMd', [], undefined],
+          ];
+          for (const [i, [sid, events]] of cases.entries()) {
+            await recordEntry(store, entry({ messageSid: sid, at: T0 + i }));
+            for (const [status, at] of events) await store.recordDelivery(receipt({ ref: sid, status, at: T0 + at * 1000 }));
+          }
+          const h = await store.accessHistory('001099054321', PHONE, { limit: 5, since: 0 });
+          expect(h.entries.map((e) => e.delivery)).toEqual(cases.map((c) => c[2]).reverse());
+          let seen: Parameters<Decide>[0] | undefined;
+          await store.admit({ ...lookupAdmission(T0 + 10), history: { limit: 5, since: 0 } }, (context) => {
+            seen = context;
+            return { command: 'LS', outcome: 'served', segments: 1, twiml: 'x' };
+          });
+          expect(seen?.history?.entries.map((e) => e.delivery)).toEqual(cases.map((c) => c[2]).reverse());
+        }),
+      );
+
+      it(
+        'refuses UPDATE and DELETE of an event, and retention removes the events of the rows it removes',
+        withStore(async (f) => {
+          const { store } = f;
+          await recordEntry(store, entry({ messageSid: 'SMold', at: T0 - 400 * 24 * HOUR }));
+          await recordEntry(store, entry({ messageSid: 'SMin' }));
+          await store.recordDelivery(receipt({ ref: 'SMold', at: T0 - 400 * 24 * HOUR }));
+          await store.recordDelivery(receipt());
+          await expect(f.sql(`UPDATE delivery_events SET status = 'delivered'`)).rejects.toThrow(/append-only/);
+          await expect(f.sql(`DELETE FROM delivery_events`)).rejects.toThrow(/append-only/);
+          expect(await store.pruneAudit(T0 - 365 * 24 * HOUR)).toMatchObject({ removed: 1 });
+          expect((await store.counts()).deliveryEvents).toBe(1);
+          await expect(f.sql(`DELETE FROM delivery_events`)).rejects.toThrow(/append-only/);
+        }),
+      );
+    });
+
     describe('health', () => {
       it(
         'answers ping, has current migrations, takes writes, passes its integrity check and reports a size',
@@ -451,6 +553,24 @@ storeContract('SQLite', () => {
   const opened: Store[] = [store];
   return Promise.resolve({
     store,
+    sql: (text) =>
+      Promise.resolve().then(() => {
+        const db = new Database(file);
+        try {
+          const rows: unknown[] = [];
+          for (const statement of text
+            .split(';')
+            .map((t) => t.trim())
+            .filter(Boolean)) {
+            const prepared = db.prepare(statement);
+            if (prepared.reader) rows.push(...prepared.all());
+            else prepared.run();
+          }
+          return rows;
+        } finally {
+          db.close();
+        }
+      }),
     twin: () => {
       const s = openSqliteStore(file);
       opened.push(s);
@@ -469,6 +589,7 @@ storeContract('PostgreSQL', async () => {
   const opened: Store[] = [store];
   return {
     store,
+    sql: (text) => database.sql(text),
     // Another node: a store with its own pool on the same database.
     twin: async () => {
       const s = await openPostgresStore(database.url);

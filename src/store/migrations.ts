@@ -82,8 +82,22 @@ export const MIGRATIONS: readonly Migration[] = [
   // last 7 days (the rules keep what their windows need); the rows expire after those 7 days.
   migrateToSenderStates,
 
-  // 5: reserved (delivery receipts, branch accountability).
-  null,
+  // 5: delivery receipts. Each status callback Twilio posts for a reply is one row, append-only
+  // like the audit log, linked to the audit row by the inbound message's MessageSid (`ref`, which
+  // audit_log indexes as unique). Repeats and out-of-order callbacks are all kept.
+  `CREATE TABLE delivery_events (
+     id INTEGER PRIMARY KEY,
+     at INTEGER NOT NULL,
+     ref TEXT NOT NULL,          -- audit_log.message_sid of the inbound message
+     message_sid TEXT NOT NULL,  -- the outbound message (the reply)
+     status TEXT NOT NULL,
+     error_code TEXT
+   );
+   CREATE INDEX delivery_events_ref ON delivery_events (ref);
+   CREATE TRIGGER delivery_events_no_update BEFORE UPDATE ON delivery_events
+     BEGIN SELECT RAISE(ABORT, 'delivery_events is append-only'); END;
+   CREATE TRIGGER delivery_events_no_delete BEFORE DELETE ON delivery_events
+     BEGIN SELECT RAISE(ABORT, 'delivery_events is append-only'); END;`,
 
   // 6: the hash chain over the audit log (src/audit/chain.ts): one seal per sealed record, in seal
   // order, appended by the sealer after the rows commit; the chain's state (one row); and the
@@ -133,6 +147,10 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 /** The trigger that blocks deletes; retention drops and re-creates it inside one transaction. */
 export const AUDIT_NO_DELETE_TRIGGER = `CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`;
+
+/** The same for the delivery receipts of the audit rows retention removes. */
+export const DELIVERY_NO_DELETE_TRIGGER = `CREATE TRIGGER delivery_events_no_delete BEFORE DELETE ON delivery_events
+  BEGIN SELECT RAISE(ABORT, 'delivery_events is append-only'); END;`;
 
 /** Applies the migrations the database has not had yet. Refuses a database newer than the code. */
 export function migrate(db: Database.Database): void {

@@ -27,7 +27,7 @@
 import pg from 'pg';
 import type { ClientBase, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } from '../audit/senders.js';
-import type { AccessEntry, AuditCommand, AuditEntry, LookupCommand, Outcome } from '../audit/types.js';
+import type { AccessEntry, AuditCommand, DeliveryEvent, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { errorCode, errorMessage } from '../errors.js';
 import { GENESIS, type AuditRecord, type ChainHead, type PruneCheckpoint, type Seal } from '../audit/chain.js';
@@ -43,6 +43,7 @@ import {
   type CheckpointRow,
   type SealedRow,
 } from './chainRows.js';
+import { shownStatus, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
 import { CITIZEN_COLUMNS, toCitizen, type CitizenRow } from './citizenRows.js';
 import { advanceScan, appendSeals, SEAL_BATCH, sealAuditBatch, type ChainState } from './sealPlan.js';
 import { beginPostgresSeed } from './postgresCitizens.js';
@@ -57,12 +58,14 @@ import {
   type Admitted,
   type Decide,
   type PruneAuditResult,
+  type DeliveryRecorded,
   type PruneCounts,
   type SealResult,
   type SeedSession,
   type Store,
   type StoreCounts,
   type StoredAuditEntry,
+  type TrailEntry,
   type Verdict,
 } from './types.js';
 
@@ -104,15 +107,23 @@ const SQL = {
   deleteSender: `DELETE FROM senders WHERE sender = $1`,
   findCitizen: `SELECT ${COLUMNS} FROM citizens WHERE id_number = $1`,
   // The latest accesses and the count since a time, in one statement: at least one row (the count).
-  history: `SELECT h.at, h.command, h.outcome, h.sender, t.total
+  // Each entry with its reply's delivery statuses in arrival order.
+  history: `SELECT h.at, h.command, h.outcome, h.sender, t.total,
+      (SELECT string_agg(d.status, ',' ORDER BY d.at, d.id) FROM delivery_events d WHERE d.ref = h.message_sid) AS statuses
     FROM (SELECT count(*) AS total FROM audit_log WHERE target_id = $1 AND at >= $3) t
-    LEFT JOIN LATERAL (SELECT at, command, outcome, sender, id FROM audit_log WHERE target_id = $1
+    LEFT JOIN LATERAL (SELECT at, command, outcome, sender, id, message_sid FROM audit_log WHERE target_id = $1
       ORDER BY at DESC, id DESC LIMIT $2) h ON true
     ORDER BY h.at DESC, h.id DESC`,
   original: `SELECT a.sender, a.command, a.outcome, a.segments, r.twiml FROM audit_log a
     LEFT JOIN message_replies r ON r.audit_id = a.id WHERE a.message_sid = $1`,
   trail: `SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
     WHERE target_id = $1 ORDER BY at, id`,
+  trailDeliveries: `SELECT d.at, d.ref, d.message_sid, d.status, d.error_code FROM delivery_events d
+    JOIN audit_log a ON a.message_sid = d.ref WHERE a.target_id = $1 ORDER BY d.at, d.id`,
+  // The receipt is recorded only when its audit row exists; the row's sender comes back either way.
+  recordDelivery: `WITH a AS (SELECT sender FROM audit_log WHERE message_sid = $2),
+    i AS (INSERT INTO delivery_events (at, ref, message_sid, status, error_code) SELECT $1, $2, $3, $4, $5 FROM a)
+    SELECT sender FROM a`,
   readAudit: `SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
     WHERE id > $1 ORDER BY id LIMIT $2`,
   pruneReplies: `DELETE FROM message_replies WHERE at < $1`,
@@ -120,7 +131,8 @@ const SQL = {
     (SELECT sender FROM senders WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT ${PRUNE_BATCH})`,
   readOnly: `SELECT current_setting('transaction_read_only') AS value`,
   counts: `SELECT (SELECT count(*) FROM citizens) AS citizens, (SELECT count(*) FROM audit_log) AS audit_log,
-    (SELECT count(*) FROM message_replies) AS replies, (SELECT count(*) FROM senders) AS senders`,
+    (SELECT count(*) FROM message_replies) AS replies, (SELECT count(*) FROM senders) AS senders,
+    (SELECT count(*) FROM delivery_events) AS delivery_events`,
 };
 
 /** The chain's SQL with PostgreSQL's placeholders; seals are inserted a batch per statement. */
@@ -251,19 +263,23 @@ interface HistoryRow {
   outcome: string | null;
   sender: string | null;
   total: number;
+  statuses: string | null;
 }
 
 function toHistory(rows: HistoryRow[], ownerPhone: string): AccessHistory {
   const entries: AccessEntry[] = [];
   for (const r of rows) {
     if (r.at === null || r.command === null || r.outcome === null || r.sender === null) continue;
-    entries.push({
+    const entry: AccessEntry = {
       at: r.at,
       command: r.command as LookupCommand,
       outcome: r.outcome as Outcome,
       sender: r.sender,
       bySelf: r.sender === ownerPhone,
-    });
+    };
+    const delivery = shownStatus(r.statuses);
+    if (delivery !== undefined) entry.delivery = delivery;
+    entries.push(entry);
   }
   return { entries, total: rows[0]?.total ?? 0 };
 }
@@ -566,13 +582,22 @@ export class PostgresStore implements Store {
     });
   }
 
-  async auditTrail(idNumber: string): Promise<AuditEntry[]> {
+  async recordDelivery(event: DeliveryEvent): Promise<DeliveryRecorded | undefined> {
+    return this.withClient(async (client) => {
+      const values = [event.at, event.ref, event.messageSid, event.status, event.errorCode];
+      const row = (await query<{ sender: string }>(client, 'recordDelivery', SQL.recordDelivery, values)).rows[0];
+      return row ? { sender: row.sender } : undefined;
+    });
+  }
+
+  async auditTrail(idNumber: string): Promise<TrailEntry[]> {
     return this.withMaintenance(async (client) => {
-      const result = await client.query<AuditRow>(SQL.trail, [idNumber]);
-      return result.rows.map((r) => {
-        const { id: _id, ...entry } = toAuditEntry(r);
-        return entry;
-      });
+      // One snapshot for both reads, so that every delivery listed belongs to an access listed.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const trail = await client.query<AuditRow>(SQL.trail, [idNumber]);
+      const deliveries = await client.query<DeliveryRow>(SQL.trailDeliveries, [idNumber]);
+      await client.query('COMMIT');
+      return withDeliveries(trail.rows.map(toAuditEntry), deliveries.rows.map(toDeliveryEvent));
     });
   }
 
@@ -614,6 +639,7 @@ export class PostgresStore implements Store {
     // setting is on. It ends with the transaction, whatever happens.
     await client.query(`SET LOCAL app.prune_audit = 'on'`);
     await client.query(PG_CHAIN.pruneReplies, [cut]);
+    await client.query(PG_CHAIN.pruneDeliveries, [cut]);
     await client.query(PG_CHAIN.pruneRows, [cut]);
     const cutHead = cut === 0 ? GENESIS.hash : (await one<{ head: string }>(PG_CHAIN.headAt, [cut])).head;
     const id = (await one<{ id: number }>(PG_CHAIN.nextCheckpointId)).id;
@@ -682,8 +708,16 @@ export class PostgresStore implements Store {
 
   async counts(): Promise<StoreCounts> {
     return this.withMaintenance(async (client) => {
-      const row = (await client.query<{ citizens: number; audit_log: number; replies: number; senders: number }>(SQL.counts)).rows[0];
-      return { citizens: row?.citizens ?? 0, auditLog: row?.audit_log ?? 0, replies: row?.replies ?? 0, senders: row?.senders ?? 0 };
+      const row = (
+        await client.query<{ citizens: number; audit_log: number; replies: number; senders: number; delivery_events: number }>(SQL.counts)
+      ).rows[0];
+      return {
+        citizens: row?.citizens ?? 0,
+        auditLog: row?.audit_log ?? 0,
+        replies: row?.replies ?? 0,
+        senders: row?.senders ?? 0,
+        deliveryEvents: row?.delivery_events ?? 0,
+      };
     });
   }
 
@@ -728,7 +762,7 @@ export class PostgresStore implements Store {
       for (const t of tables.rows) if (!t.present) findings.push(`table ${t.name} missing`);
       const triggers = await client.query<{ name: string; enabled: string | null }>(
         `SELECT name, t.tgenabled AS enabled FROM unnest($1::text[]) AS name
-         LEFT JOIN pg_trigger t ON t.tgname = name AND t.tgrelid = to_regclass('audit_log')`,
+         LEFT JOIN pg_trigger t ON t.tgname = name AND NOT t.tgisinternal`,
         [EXPECTED_TRIGGERS],
       );
       for (const t of triggers.rows) {

@@ -85,11 +85,37 @@ export const MIGRATIONS: readonly (string | null)[] = [
    );
    CREATE INDEX senders_expiry ON senders (expires_at) WHERE expires_at IS NOT NULL;`,
 
-  // 2-4: SQLite's 2-4, already in 1 here. 5: reserved (delivery receipts, branch accountability).
+  // 2-4: SQLite's 2-4, already in 1 here.
   null,
   null,
   null,
-  null,
+
+  // 5: delivery receipts, as in SQLite's 5. Each status callback Twilio posts for a reply is one row, append-only
+  // like the audit log (the same rule, the same exception for retention), linked to the audit
+  // row by the inbound message's MessageSid (`ref`, unique in audit_log).
+  `CREATE TABLE delivery_events (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     at bigint NOT NULL,
+     ref text NOT NULL,          -- audit_log.message_sid of the inbound message
+     message_sid text NOT NULL,  -- the outbound message (the reply)
+     status text NOT NULL,
+     error_code text
+   );
+   CREATE INDEX delivery_events_ref ON delivery_events (ref);
+   CREATE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     IF TG_OP = 'DELETE' AND current_setting('app.prune_audit', true) = 'on' THEN
+       RETURN NULL;
+     END IF;
+     RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+   END
+   $$;
+   CREATE TRIGGER delivery_events_no_update BEFORE UPDATE ON delivery_events
+     FOR EACH STATEMENT EXECUTE FUNCTION append_only();
+   CREATE TRIGGER delivery_events_no_delete BEFORE DELETE ON delivery_events
+     FOR EACH STATEMENT EXECUTE FUNCTION append_only();
+   CREATE TRIGGER delivery_events_no_truncate BEFORE TRUNCATE ON delivery_events
+     FOR EACH STATEMENT EXECUTE FUNCTION append_only();`,
 
   // 6: the hash chain over the audit log (src/audit/chain.ts), as in SQLite's 6. The sealer locks
   // the one row of audit_chain (SELECT ... FOR UPDATE: a row lock, which works through PgBouncer),
@@ -143,11 +169,14 @@ export const EXPECTED_TABLES = [
   'message_replies',
   'senders',
   'schema_migrations',
+  'delivery_events',
   'audit_chain',
   'audit_seals',
   'audit_checkpoints',
 ] as const;
-export const EXPECTED_TRIGGERS = ['audit_log_no_update', 'audit_log_no_delete', 'audit_log_no_truncate'] as const;
+/** Each append-only table's triggers: `<table>_no_update`, `_no_delete`, `_no_truncate`. */
+export const APPEND_ONLY_TABLES = ['audit_log', 'delivery_events'] as const;
+export const EXPECTED_TRIGGERS = APPEND_ONLY_TABLES.flatMap((t) => [`${t}_no_update`, `${t}_no_delete`, `${t}_no_truncate`]);
 
 /** The key of the migration lock, the same for every node ('citizen-' in ASCII, as a 64-bit integer). */
 const MIGRATION_LOCK_KEY = '7163384678683340333';

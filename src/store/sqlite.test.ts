@@ -259,7 +259,7 @@ describe('backups', () => {
     expect(existsSync(`${copyPath}-wal`) || existsSync(`${copyPath}-shm`)).toBe(false);
     expect(readFileSync(copyPath).includes('OLD-SECRET-REPLY')).toBe(false); // not even in free pages
     const copy = openSqliteStore(copyPath, { readonly: true });
-    expect(await copy.counts()).toEqual({ citizens: 1, auditLog: 2, replies: 1, senders: 0 });
+    expect(await copy.counts()).toEqual({ citizens: 1, auditLog: 2, replies: 1, senders: 0, deliveryEvents: 0 });
     expect(await copy.checkIntegrity()).toEqual([]);
     // Opened read-only, it says so (a server on it would not be ready).
     expect(await copy.acceptsWrites()).toBe(false);

@@ -11,7 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } from '../audit/senders.js';
-import type { AccessEntry, AuditCommand, AuditEntry, LookupCommand, Outcome } from '../audit/types.js';
+import type { AccessEntry, AuditCommand, DeliveryEvent, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { GENESIS, type AuditRecord, type ChainHead, type PruneCheckpoint } from '../audit/chain.js';
@@ -26,7 +26,8 @@ import {
   type CheckpointRow,
   type SealedRow,
 } from './chainRows.js';
-import { AUDIT_NO_DELETE_TRIGGER, SCHEMA_VERSION, migrate } from './migrations.js';
+import { AUDIT_NO_DELETE_TRIGGER, DELIVERY_NO_DELETE_TRIGGER, SCHEMA_VERSION, migrate } from './migrations.js';
+import { shownStatus, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
 import { advanceScan, appendSeals, SEAL_BATCH, sealAuditBatch, type ChainState } from './sealPlan.js';
 import { beginSeed, toCitizen, UPSERT_CITIZEN, type CitizenRow } from './sqliteCitizens.js';
 import { JobFailure, SqliteWriter } from './sqliteWriter.js';
@@ -37,12 +38,14 @@ import {
   type Admitted,
   type Decide,
   type PruneAuditResult,
+  type DeliveryRecorded,
   type PruneCounts,
   type SealResult,
   type SeedSession,
   type Store,
   type StoreCounts,
   type StoredAuditEntry,
+  type TrailEntry,
 } from './types.js';
 
 interface AuditRow {
@@ -156,6 +159,7 @@ export class SqliteStore implements Store {
       countCitizens: p(`SELECT count(*) AS n FROM citizens`).pluck(),
       countAudit: p(`SELECT count(*) AS n FROM audit_log`).pluck(),
       countReplies: p(`SELECT count(*) AS n FROM message_replies`).pluck(),
+      countDeliveries: p(`SELECT count(*) AS n FROM delivery_events`).pluck(),
       countSenders: p(`SELECT count(*) AS n FROM senders`).pluck(),
       insertAudit: p(`INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments)
         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_sid) DO NOTHING`),
@@ -166,11 +170,17 @@ export class SqliteStore implements Store {
       upsertSender: p(`INSERT INTO senders (sender, state, expires_at) VALUES (?, ?, ?)
         ON CONFLICT (sender) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at`),
       deleteSender: p(`DELETE FROM senders WHERE sender = ?`),
-      history: p(`SELECT at, command, outcome, sender FROM audit_log INDEXED BY audit_log_target
+      history: p(`SELECT at, command, outcome, sender,
+          (SELECT group_concat(d.status, ',' ORDER BY d.at, d.id) FROM delivery_events d WHERE d.ref = a.message_sid) AS statuses
+        FROM audit_log a INDEXED BY audit_log_target
         WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT ?`),
       historyCount: p(`SELECT count(*) FROM audit_log INDEXED BY audit_log_target WHERE target_id = ? AND at >= ?`).pluck(),
       trail: p(`SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
         WHERE target_id = ? ORDER BY at, id`),
+      trailDeliveries: p(`SELECT d.at, d.ref, d.message_sid, d.status, d.error_code FROM delivery_events d
+        JOIN audit_log a ON a.message_sid = d.ref WHERE a.target_id = ? ORDER BY d.at, d.id`),
+      deliverySender: p(`SELECT sender FROM audit_log WHERE message_sid = ?`).pluck(),
+      insertDelivery: p(`INSERT INTO delivery_events (at, ref, message_sid, status, error_code) VALUES (?, ?, ?, ?, ?)`),
       readAudit: p(`SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
         WHERE id > ? ORDER BY id LIMIT ?`),
       pruneReplies: p(`DELETE FROM message_replies WHERE at < ?`),
@@ -269,14 +279,21 @@ export class SqliteStore implements Store {
   }
 
   private history(idNumber: string, ownerPhone: string, { limit, since }: { limit: number; since: number }): AccessHistory {
-    const rows = this.stmt.history.all(idNumber, limit) as Pick<AuditRow, 'at' | 'command' | 'outcome' | 'sender'>[];
-    const entries: AccessEntry[] = rows.map((r) => ({
-      at: r.at,
-      command: r.command as LookupCommand,
-      outcome: r.outcome as Outcome,
-      sender: r.sender,
-      bySelf: r.sender === ownerPhone,
-    }));
+    const rows = this.stmt.history.all(idNumber, limit) as (Pick<AuditRow, 'at' | 'command' | 'outcome' | 'sender'> & {
+      statuses: string | null;
+    })[];
+    const entries: AccessEntry[] = rows.map((r) => {
+      const entry: AccessEntry = {
+        at: r.at,
+        command: r.command as LookupCommand,
+        outcome: r.outcome as Outcome,
+        sender: r.sender,
+        bySelf: r.sender === ownerPhone,
+      };
+      const delivery = shownStatus(r.statuses);
+      if (delivery !== undefined) entry.delivery = delivery;
+      return entry;
+    });
     return { entries, total: this.stmt.historyCount.get(idNumber, since) as number };
   }
 
@@ -284,8 +301,21 @@ export class SqliteStore implements Store {
     return this.history(idNumber, ownerPhone, options);
   }
 
-  async auditTrail(idNumber: string): Promise<AuditEntry[]> {
-    return (this.stmt.trail.all(idNumber) as AuditRow[]).map(toAuditEntry);
+  recordDelivery(event: DeliveryEvent): Promise<DeliveryRecorded | undefined> {
+    return this.writer.run(() => {
+      const sender = this.stmt.deliverySender.get(event.ref) as string | undefined;
+      if (sender === undefined) return undefined;
+      this.stmt.insertDelivery.run(event.at, event.ref, event.messageSid, event.status, event.errorCode);
+      return { sender };
+    });
+  }
+
+  async auditTrail(idNumber: string): Promise<TrailEntry[]> {
+    const rows = this.db.transaction(() => ({
+      trail: this.stmt.trail.all(idNumber) as AuditRow[],
+      deliveries: this.stmt.trailDeliveries.all(idNumber) as DeliveryRow[],
+    }))();
+    return withDeliveries(rows.trail.map(toAuditEntry), rows.deliveries.map(toDeliveryEvent));
   }
 
   async readAudit(afterId: number, limit: number): Promise<StoredAuditEntry[]> {
@@ -306,10 +336,12 @@ export class SqliteStore implements Store {
     const cut = Math.max(lastCut, firstKept === null ? state.head.seq : firstKept - 1);
     const range = chain.cutRange.get(cut) as { removed: number; oldest: number | null; newest: number | null };
     if (range.removed === 0) return { removed: 0 };
-    db.exec('DROP TRIGGER audit_log_no_delete');
+    db.exec('DROP TRIGGER audit_log_no_delete; DROP TRIGGER delivery_events_no_delete');
     chain.pruneReplies.run(cut);
+    chain.pruneDeliveries.run(cut);
     chain.pruneRows.run(cut);
     db.exec(AUDIT_NO_DELETE_TRIGGER);
+    db.exec(DELIVERY_NO_DELETE_TRIGGER);
     const cutHead = cut === 0 ? GENESIS.hash : (chain.headAt.get(cut) as { head: string }).head;
     const id = (chain.nextCheckpointId.get() as { id: number }).id;
     const checkpoint: PruneCheckpoint = {
@@ -409,6 +441,7 @@ export class SqliteStore implements Store {
       citizens: n(this.stmt.countCitizens),
       auditLog: n(this.stmt.countAudit),
       replies: n(this.stmt.countReplies),
+      deliveryEvents: n(this.stmt.countDeliveries),
       senders: n(this.stmt.countSenders),
     };
   }

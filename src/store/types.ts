@@ -4,7 +4,7 @@
  * than by the accident of a synchronous driver. Only `src/store/` knows SQL; the contract test
  * suite (`contract.test.ts`) runs the same cases against every backend.
  */
-import type { AccessEntry, AuditCommand, AuditEntry, Outcome } from '../audit/types.js';
+import type { AccessEntry, AuditCommand, AuditEntry, DeliveryEvent, Outcome } from '../audit/types.js';
 import type { SenderState } from '../audit/senders.js';
 import type { Citizen } from '../citizens/types.js';
 import type { AuditRecord, ChainHead, PruneCheckpoint } from '../audit/chain.js';
@@ -79,6 +79,17 @@ export interface StoredAuditEntry extends AuditEntry {
   id: number;
 }
 
+/** One access in a record's whole trail, with every delivery event of its reply in arrival order. */
+export interface TrailEntry extends StoredAuditEntry {
+  deliveries: DeliveryEvent[];
+}
+
+/** What {@link Store.recordDelivery} found: the audit row the receipt is about. */
+export interface DeliveryRecorded {
+  /** The audit row's sender: the number the reply went to. */
+  sender: string;
+}
+
 /** Counts of one seeding run. */
 export interface SeedCounts {
   inserted: number;
@@ -101,6 +112,8 @@ export interface StoreCounts {
   auditLog: number;
   /** Reply bodies kept for redeliveries. */
   replies: number;
+  /** Delivery events (status callbacks). */
+  deliveryEvents: number;
   /** Senders with a state row (limits, lock or opt-out). */
   senders: number;
 }
@@ -181,8 +194,14 @@ export interface Store {
 
   /** The latest accesses to one record (newest first) and the count since `since`. */
   accessHistory(idNumber: string, ownerPhone: string, options: { limit: number; since: number }): Promise<AccessHistory>;
-  /** The whole audit trail of one record, oldest first, for an officer. */
-  auditTrail(idNumber: string): Promise<AuditEntry[]>;
+  /**
+   * Appends one delivery event (a status callback) for the reply to the inbound message `ref`.
+   * Resolves to the audit row's sender, or undefined, recording nothing, when no audit row has
+   * that MessageSid. Every event is kept: repeats and out-of-order ones too.
+   */
+  recordDelivery(event: DeliveryEvent): Promise<DeliveryRecorded | undefined>;
+  /** The whole audit trail of one record, oldest first, each access with its delivery events, for an officer. */
+  auditTrail(idNumber: string): Promise<TrailEntry[]>;
   /** Audit rows in log order after `afterId` (0 for the first), at most `limit`. */
   readAudit(afterId: number, limit: number): Promise<StoredAuditEntry[]>;
   /**

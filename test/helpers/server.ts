@@ -14,7 +14,7 @@ import type { Citizen } from '../../src/citizens/types.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { ServicePolicy } from '../../src/sms/service.js';
-import { inboundParams, signForm } from '../../src/sms/twilioFixtures.js';
+import { inboundParams, signForm, statusParams } from '../../src/sms/twilioFixtures.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { openSqliteStore, SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
@@ -47,6 +47,16 @@ export interface TestServer {
   sql(text: string, values?: unknown[]): Promise<unknown[]>;
   /** Makes the database unusable under the running app (SQLite: its connection closed; PostgreSQL: the database dropped). */
   breakStore(): Promise<void>;
+  /**
+   * Posts a status callback signed as Twilio signs one: to `/sms/status?ref=<ref>` (or `path`),
+   * for outbound message `messageSid`, with `extra` parameters (ErrorCode…).
+   */
+  status(
+    ref: string,
+    messageSid: string,
+    status: string,
+    options?: { extra?: Record<string, string>; path?: string; token?: string },
+  ): Promise<{ status: number; text: string; contentType: string | null }>;
   /** Posts an inbound SMS signed with `token` (default: the right one). */
   sms(from: string, body: string, options?: SmsOptions): Promise<{ status: number; text: string; contentType: string | null }>;
   post(
@@ -121,6 +131,16 @@ export interface SmsOptions {
   tamper?: Record<string, string>;
   /** Send no signature header. */
   unsigned?: boolean;
+}
+
+/** The test server on `store`, for tests that run on both (`describe.each(STORES)`). */
+export function startTestServerOn(
+  store: StoreKind,
+  citizens: Citizen[] = [],
+  policy: Partial<ServicePolicy> = {},
+  options: { previousToken?: string; metricsToken?: string; accountSid?: string } = {},
+): Promise<TestServer> {
+  return startTestServer(citizens, policy, { ...options, store });
 }
 
 export async function startTestServer(
@@ -201,6 +221,11 @@ export async function startTestServer(
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
       if (!opts.unsigned) headers['x-twilio-signature'] = signature;
       return post('/sms', { body: new URLSearchParams(params).toString(), headers });
+    },
+    async status(ref, messageSid, status, opts = {}) {
+      const path = opts.path ?? `/sms/status?ref=${ref}`;
+      const { body, signature } = signForm(opts.token ?? TOKEN, `${PUBLIC_BASE}${path}`, statusParams(messageSid, status, opts.extra));
+      return post(path, { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
     },
     post,
     async reopen() {

@@ -226,7 +226,8 @@ export async function get(url: string, path: string, headers: Record<string, str
   return { status: res.status, body: await res.text() };
 }
 
-/** A well-formed TwiML reply with one message. */
-export const TWIML_MESSAGE = /^<\?xml version="1\.0" encoding="UTF-8"\?><Response><Message>[^<]*<\/Message><\/Response>$/;
+/** A well-formed TwiML reply with one message, which asks for its delivery status at /sms/status. */
+export const TWIML_MESSAGE =
+  /^<\?xml version="1\.0" encoding="UTF-8"\?><Response><Message action="[^"]+\/sms\/status\?ref=(?:SM|MM)[0-9a-f]{32}" method="POST">[^<]*<\/Message><\/Response>$/;
 /** A well-formed TwiML reply with no message. */
 export const TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
