@@ -112,8 +112,10 @@ async function main(argv: string[]): Promise<number> {
         // Both reads see committed rows; an access recorded between them is in the trail only.
         const citizen = await store.findCitizen(id);
         const trail = await store.auditTrail(id);
-        // The tamper-evident head is not part of this store yet: null, and listed under `missing`.
-        const report = buildAccessReport({ idNumber: id, citizen, trail, config, now: Date.now(), auditHead: null });
+        // Sealed after the trail was read: the head covers every row of the trail.
+        const now = Date.now();
+        const { head } = await store.sealAudit(now);
+        const report = buildAccessReport({ idNumber: id, citizen, trail, config, now, auditHead: formatHead(head) });
         const output = values.text ? reportText(report) : `${JSON.stringify(report, null, 2)}\n`;
         if (values.out === undefined) {
           process.stdout.write(output);
