@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/store/postgresMigrations.js';
 import { freePort } from '../../src/testing/embeddedPostgres.js';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/postgres.js';
 import { childEnv, type Exit } from '../../src/testing/processes.js';
@@ -31,7 +32,8 @@ describe('the server on PostgreSQL', () => {
       expect(server.output()).not.toContain(password);
       expect((await get(server.url, '/healthz')).status).toBe(200);
       expect((await get(server.url, '/readyz')).status).toBe(200);
-      expect(await db.sql('SELECT version FROM schema_migrations')).toHaveLength(1);
+      const applied = await db.sql<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(applied.map((r) => r.version)).toEqual(MIGRATIONS.flatMap((m, i) => (m === null ? [] : [i + 1])));
     } finally {
       server.proc.kill('SIGTERM');
     }
