@@ -54,4 +54,6 @@ export default tseslint.config(
   boundaries(['src/citizens/**', 'src/audit/**'], domain()),
   boundaries(['src/citizens/**/*.test.ts', 'src/audit/**/*.test.ts'], domain('testing')),
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+  // The build and launch scripts run on Node before anything is compiled: plain JavaScript.
+  { files: ['scripts/**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
 );
