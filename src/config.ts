@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 import type { SenderLimits } from './audit/senders.js';
+import { ConfigError } from './errors.js';
+
+export { ConfigError };
 
 /** A local, non-secret token used only by demo mode (never in production). */
 export const DEMO_AUTH_TOKEN = 'demo-local-auth-token-not-a-secret';
@@ -140,11 +143,6 @@ const TOOL_CONFIG = configSchema(true);
 
 /** The checked settings, as {@link loadConfig} returns them. */
 export type Config = z.output<typeof SERVICE_CONFIG>;
-
-/** Raised for a bad environment; its message is one line meant for the operator. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 /**
  * Parses the environment. Throws {@link ConfigError} with a one-line message when a value is wrong.

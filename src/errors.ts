@@ -1,5 +1,5 @@
 /**
- * The one error type of the service and the central Express error handler. Responses carry a
+ * The error types of the service and the central Express error handler. Responses carry a
  * short fixed text, never a stack trace or internal detail.
  */
 import type { ErrorRequestHandler } from 'express';
@@ -25,6 +25,11 @@ const PUBLIC_TEXT: Record<number, string> = {
   415: 'Unsupported media type',
   503: 'Service unavailable',
 };
+
+/** Raised for a bad environment or settings file; its message is one line meant for the operator. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 /** A property of a thrown value, which may be anything: `undefined` when it has none. */
 function thrownProperty(err: unknown, name: string): unknown {

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createApp } from './app.js';
 import { isoToday } from './citizens/dates.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadEnvFile, type EnvFileResult } from './envFile.js';
 import { errorMessage } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -38,7 +39,9 @@ function printDemo(store: Store, url: string): void {
 
 async function main(): Promise<void> {
   let config: Config;
+  let envFile: EnvFileResult;
   try {
+    envFile = loadEnvFile();
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -48,6 +51,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Names only, never values: which settings came from the file, and which the environment kept.
+  if (envFile.file) logger.info({ file: envFile.file, set: envFile.set, kept: envFile.kept }, 'settings file read');
   let store: Store;
   try {
     store = await openStore(config, {

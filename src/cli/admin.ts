@@ -118,4 +118,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-await runCli(() => main(process.argv.slice(2)));
+await runCli(main, { script: 'admin', options: ['older-than'] });

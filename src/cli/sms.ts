@@ -74,4 +74,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-await runCli(() => main(process.argv.slice(2)));
+await runCli(main, { script: 'sms', options: ['from', 'url', 'sid'] });
