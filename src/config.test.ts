@@ -65,6 +65,13 @@ describe('loadConfig', () => {
     ['a token without a base URL', { TWILIO_AUTH_TOKEN: 'tok' }, /PUBLIC_BASE_URL/],
     ['a port that is not a number', { PORT: 'abc' }, /PORT/],
     ['a base URL that is not http(s)', { ...prod, PUBLIC_BASE_URL: 'ftp://x.vn' }, /PUBLIC_BASE_URL/],
+    [
+      'a base URL with a path',
+      { ...prod, PUBLIC_BASE_URL: 'https://sms.example.vn/sms' },
+      /^Invalid setting PUBLIC_BASE_URL: must be the scheme and host only, such as https:\/\/sms\.example\.vn \(the webhook is https:\/\/sms\.example\.vn\/sms\): drop the path \/sms$/,
+    ],
+    ['a base URL with a query', { ...prod, PUBLIC_BASE_URL: 'https://sms.example.vn/?a=1' }, /drop a query$/],
+    ['a base URL with a fragment', { ...prod, PUBLIC_BASE_URL: 'https://sms.example.vn#x' }, /drop a fragment$/],
     ['an unknown encoding', { SMS_ENCODING: 'utf8' }, /SMS_ENCODING/],
     ['a bad country code', { ALLOWED_COUNTRY_CODES: '84,abc' }, /ALLOWED_COUNTRY_CODES/],
     ['a zero rate limit', { RATE_LIMIT_PER_HOUR: '0' }, /RATE_LIMIT_PER_HOUR/],

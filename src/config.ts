@@ -61,6 +61,19 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: optionalText.pipe(
     z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://sms.example.vn' })
+      .superRefine((text, ctx) => {
+        // The webhook is PUBLIC_BASE_URL + /sms: a path here would be signed twice over, and every request refused.
+        const u = new URL(text);
+        const extra = [u.pathname.replace(/\/+$/, '') && `the path ${u.pathname}`, u.search && 'a query', u.hash && 'a fragment'].filter(
+          Boolean,
+        );
+        if (extra.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be the scheme and host only, such as ${u.origin} (the webhook is ${u.origin}/sms): drop ${extra.join(' and ')}`,
+          });
+        }
+      })
       .transform((u) => u.replace(/\/+$/, ''))
       .optional(),
   ),

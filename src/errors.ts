@@ -5,12 +5,16 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from './logger.js';
 
-/** An error with the HTTP status it should answer and a short public message. */
+/**
+ * An error with the HTTP status it should answer and a short public message. `detail` is for the
+ * operator's log only (never in the response), and never holds a secret or personal data.
+ */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
     readonly status: number,
     readonly publicMessage: string,
+    readonly detail?: string,
   ) {
     super(publicMessage);
   }

@@ -106,7 +106,10 @@ async function main(): Promise<void> {
   if (address === null || typeof address === 'string') throw new Error(`not listening on a TCP port: ${String(address)}`);
   const { port } = address;
   if (!baseUrl) baseUrl = `http://localhost:${port}`;
-  logger.info({ port, demo: config.demo, encoding: config.smsEncoding, store: store.description }, 'listening');
+  const webhookUrl = `${baseUrl}/sms`;
+  logger.info({ port, demo: config.demo, encoding: config.smsEncoding, store: store.description, webhookUrl }, 'listening');
+  // Twilio signs the exact URL it is given: this one, with HTTP POST, and nothing else passes the signature check.
+  logger.info({ webhookUrl }, `Twilio console, "A message comes in": Webhook, HTTP POST, ${webhookUrl}`);
   if (config.demo) printDemo(store, `http://localhost:${port}`);
 
   // Requests being answered, so that a shutdown can tell their clients to close the connection.

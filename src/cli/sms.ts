@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
-import { loadConfig } from '../config.js';
+import { DEMO_AUTH_TOKEN, loadConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { countSegments } from '../sms/gsm7.js';
 import { inboundParams, signForm } from '../sms/twilioFixtures.js';
@@ -39,13 +39,15 @@ async function main(argv: string[]): Promise<number> {
   if (!values.from) throw new UsageError(`--from is required; ${USAGE}`);
   if (positionals.length > 1) throw new UsageError(`put the message in quotes; ${USAGE}`);
   const config = loadConfig(process.env, { forTool: true });
+  const demoToken = config.authTokens.current === DEMO_AUTH_TOKEN;
   const server = (values.url ?? `http://localhost:${config.port || 3000}`).replace(/\/+$/, '');
   const publicBase = config.publicBaseUrl ?? server;
   const extra: Record<string, string> = {};
   if (values.sid) extra.MessageSid = values.sid;
   if (config.accountSid) extra.AccountSid = config.accountSid;
   const params = inboundParams(senderE164(values.from), positionals[0] ?? '', extra);
-  const { body, signature } = signForm(config.authTokens.current, `${publicBase}/sms`, params);
+  const signedUrl = `${publicBase}/sms`;
+  const { body, signature } = signForm(config.authTokens.current, signedUrl, params);
   let response: Response;
   try {
     response = await fetch(`${server}/sms`, {
@@ -60,7 +62,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const text = await response.text();
   if (!response.ok) {
-    console.error(`HTTP ${response.status}: ${text}`);
+    // The server's reason, and what was signed: a 403 means the server checks another URL or token.
+    console.error(`refused: HTTP ${response.status}: ${text.trim()}`);
+    console.error(
+      `signed for ${signedUrl} with ${demoToken ? 'the demo token' : 'TWILIO_AUTH_TOKEN'}; posted to ${server}/sms (the server must have the same PUBLIC_BASE_URL and token)`,
+    );
     return 1;
   }
   const reply = twimlMessageText(text);

@@ -51,5 +51,11 @@ export function checkTwilioSignature(options: SignatureOptions, req: Request, pa
     return;
   }
   onFailure?.('invalid');
-  throw new HttpError(403, 'Forbidden');
+  // The query is left out of the log: whoever calls may put anything in it.
+  const checked = publicBaseUrl() + req.path + (req.originalUrl.includes('?') ? ' (and its query)' : '');
+  throw new HttpError(
+    403,
+    'Forbidden: X-Twilio-Signature does not match',
+    `not signed for ${checked} with TWILIO_AUTH_TOKEN: the URL in the Twilio console must be exactly this one`,
+  );
 }
