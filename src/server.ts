@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   let store: Store;
   try {
     store = await openStore(config, {
+      quickCheck: true,
       backgroundCheckpoint: {
         onError: (message) => {
           logger.error({ err: { message } }, 'WAL checkpoint failed');

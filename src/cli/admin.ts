@@ -3,10 +3,11 @@
  *   audit <id>                      one record's access history
  *   prune-audit --older-than 365d   retention: delete audit rows older than the cut-off
  *   backup <file>                   consistent online copy while the server runs (SQLite)
+ *   restore <backup>                put a checked backup in place, the server stopped (SQLite)
  *   unlock <phone>                  lift a sender's lockout
  *   stats                           row counts
  * Works on the configured store (DATABASE_URL, else DATABASE_PATH). Exit codes: 0 done, 1 a backup
- * failed its integrity check, 2 usage, configuration or store errors (a store that cannot be
+ * failed its integrity check (backup, restore), 2 usage, configuration or store errors (a store that cannot be
  * opened; `backup` on PostgreSQL, which is backed up with its own tools), 3 anything else.
  */
 import { existsSync } from 'node:fs';
@@ -17,12 +18,14 @@ import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js
 import { isLocked, senderExpiresAt, unlocked } from '../audit/senders.js';
 import { loadConfig, senderLimits } from '../config.js';
 import { openStore } from '../store/open.js';
+import { restoreSqliteBackup } from '../store/sqliteRestore.js';
 import { runCli, UsageError } from './run.js';
 
 const USAGE = `usage: npm run admin -- <command>
   audit <id_number>                 print one record's access history
   prune-audit --older-than <N>d     delete audit rows older than N days (retention)
   backup <file>                     consistent copy of the live database (SQLite)
+  restore <backup>                  replace the database with a checked backup; stop the server first (SQLite)
   unlock <phone>                    lift a sender's lockout
   stats                             row counts`;
 
@@ -54,6 +57,13 @@ async function main(argv: string[]): Promise<number> {
   }
   if (extra.length > 0) throw new UsageError(`too many arguments\n${USAGE}`);
   const config = loadConfig(process.env, { forTool: true });
+  if (command === 'restore') {
+    if (!arg) throw new UsageError('restore takes the backup file to put in place');
+    if (config.databaseUrl !== undefined) throw new UsageError('restore is for SQLite: restore PostgreSQL with pg_restore');
+    const { ok, lines } = restoreSqliteBackup(arg, config.databasePath);
+    for (const line of lines) console.log(line);
+    return ok ? 0 : 1;
+  }
   const store = await openStore(config, { mustExist: true });
   try {
     switch (command) {

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { childEnv, SERVER_JS } from '../../src/testing/processes.js';
-import { PUBLIC_BASE, ROOT, serverEnv, startServer, tempDir, TOKEN } from './proc.js';
+import { damagePage, PUBLIC_BASE, ROOT, seedFake, serverEnv, startServer, tempDir, TOKEN } from './proc.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -56,10 +56,25 @@ describe('server start', () => {
     expect(r.stderr.trim()).toBe(`error: cannot open the database ${file}: file is not a database`);
   });
 
+  it('refuses a database that fails its quick integrity check, so that it never says ready on one', async () => {
+    const file = join(dir, 'damaged.db');
+    await seedFake(file, 2_000);
+    damagePage(file);
+    const r = refusedStart(serverEnv(file));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      new RegExp(`^error: the database ${file} fails its integrity check \\(.+\\): restore a backup with npm run admin -- restore <file>$`),
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('logs the exact webhook URL to enter in the Twilio console', async () => {
     const s = await startServer(serverEnv(join(dir, 'c.db')));
     try {
-      const line = s.logs().find((l) => typeof l.msg === 'string' && l.msg.startsWith('Twilio console'));
+      const consoleLine = () => s.logs().find((l) => typeof l.msg === 'string' && l.msg.startsWith('Twilio console'));
+      // Logged just after "listening", which is what startServer waits for.
+      for (let i = 0; i < 100 && !consoleLine(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      const line = consoleLine();
       expect(line).toMatchObject({
         webhookUrl: `${PUBLIC_BASE}/sms`,
         msg: `Twilio console, "A message comes in": Webhook, HTTP POST, ${PUBLIC_BASE}/sms`,
