@@ -27,7 +27,7 @@ function printDemo(store: Store, url: string): void {
   const lines = [
     '',
     `Demo mode: fictional sample records in ${store.description}, local auth token (set TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL for real use).`,
-    `Webhook: POST ${url}/sms   Health: ${url}/healthz   Metrics: ${url}/metrics`,
+    `Simulator in a browser: ${url}/   Webhook: POST ${url}/sms   Health: ${url}/healthz   Metrics: ${url}/metrics`,
     'Try, in another terminal:',
     '  npm run sms -- --from 0912345678 "TT 001085023456"',
     '  npm run sms -- --from 0912345678 "CC 001085023456"',
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     publicBaseUrl: () => baseUrl,
     logHashKey: config.logHashKey,
     metricsToken: config.metricsToken,
+    demo: config.demo,
   });
 
   const server = app.listen(config.port, config.host);
