@@ -86,6 +86,8 @@ export function addSmsRoutes(app: Express, deps: SmsRouteDeps): void {
         outcome: result.outcome,
         segments: result.segments,
         duplicate: result.duplicate,
+        // A redelivery names what went out again: the earlier reply (its command, outcome and segments above), or nothing.
+        ...(result.duplicate ? { resent: result.segments > 0 ? 'earlier reply' : 'empty response' } : {}),
         ms: Math.round(seconds * 1e4) / 10,
       },
       'sms',
