@@ -32,6 +32,7 @@ function printDemo(store: Store, url: string): void {
     '  npm run sms -- --from 0912345678 "TT 001085023456"',
     '  npm run sms -- --from 0912345678 "CC 001085023456"',
     '  npm run sms -- --from 0971234111 "TT 001085023456"   (someone else asking: refused)',
+    `To start the demo over: stop the server, delete ${store.description.replace(/^SQLite /, '')} and its -wal and -shm files, and start again.`,
     '',
   ];
   process.stdout.write(lines.join('\n'));

@@ -54,6 +54,10 @@ describe('the browser simulator (demo mode)', () => {
     );
     expect(await page.locator('#history').textContent()).toMatch(/\d{2}\/\d{2} \d{2}:\d{2} TT .+\n/);
 
+    // The banner says how to start the demo over.
+    expect(server.output()).toContain(
+      `To start the demo over: stop the server, delete ${join(dir, 'demo.db')} and its -wal and -shm files, and start again.`,
+    );
     // It went through the real webhook: the server logged and audited the message.
     expect(server.logs().filter((l) => l.msg === 'sms' && l.command === 'TT' && l.outcome === 'served')).toHaveLength(1);
 
