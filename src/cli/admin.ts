@@ -12,14 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { VIETNAM_OFFSET_MS } from '../citizens/dates.js';
-import { isWellFormedIdNumber } from '../citizens/idNumber.js';
-import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
-import { isLocked, senderExpiresAt, unlocked } from '../audit/senders.js';
-import { loadConfig, senderLimits } from '../config.js';
-import { openStore } from '../store/open.js';
-import { restoreSqliteBackup } from '../store/sqliteRestore.js';
-import { runCli, UsageError } from './run.js';
+import { answerHelp, runCli, UsageError } from './run.js';
 
 const USAGE = `usage: npm run admin -- <command>
   audit <id_number>                 print one record's access history
@@ -28,6 +21,16 @@ const USAGE = `usage: npm run admin -- <command>
   restore <backup>                  replace the database with a checked backup; stop the server first (SQLite)
   unlock <phone>                    lift a sender's lockout
   stats                             row counts`;
+
+// Help answers before the heavy modules load.
+answerHelp(USAGE);
+const { VIETNAM_OFFSET_MS } = await import('../citizens/dates.js');
+const { isWellFormedIdNumber } = await import('../citizens/idNumber.js');
+const { normalizeSender, normalizeVietnameseMobile } = await import('../citizens/phone.js');
+const { isLocked, senderExpiresAt, unlocked } = await import('../audit/senders.js');
+const { loadConfig, senderLimits } = await import('../config.js');
+const { openStore } = await import('../store/open.js');
+const { restoreSqliteBackup } = await import('../store/sqliteRestore.js');
 
 const DAY_MS = 86_400_000;
 

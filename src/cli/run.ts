@@ -9,6 +9,19 @@ import { loadEnvFile } from '../envFile.js';
 import { ConfigError, errorCode, errorMessage } from '../errors.js';
 import { StoreOpenError, StoreUnsupportedError } from '../store/types.js';
 
+/**
+ * Answers `--help` (or `-h`) and exits, when the arguments ask for it. A tool calls it before it
+ * loads its heavy modules (zod, the database drivers, twilio, libphonenumber-js) with `await
+ * import()`, so that help answers at once.
+ */
+export function answerHelp(usage: string, argv: readonly string[] = process.argv.slice(2)): void {
+  const end = argv.indexOf('--');
+  const options = end === -1 ? argv : argv.slice(0, end);
+  if (!options.includes('--help') && !options.includes('-h')) return;
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
 /** A mistake in how the command was called (exit code 2). */
 export class UsageError extends Error {
   override name = 'UsageError';

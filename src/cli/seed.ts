@@ -10,18 +10,23 @@ import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { isoToday } from '../citizens/dates.js';
-import { fakeCsvChunks, fakeRow, MAX_FAKE } from '../seeding/fake.js';
-import { loadConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
-import { seedRows, type SeedSummary } from '../seeding/seed.js';
-import { readSeedFile, SeedFileError, seedFileKind, type SourceRow } from '../seeding/sources.js';
-import { openStore } from '../store/open.js';
+import type { SeedSummary } from '../seeding/seed.js';
+import type { SourceRow } from '../seeding/sources.js';
 import { startProgress } from './progress.js';
 import { RejectionReport } from './rejections.js';
-import { runCli, UsageError } from './run.js';
+import { answerHelp, runCli, UsageError } from './run.js';
 
 const USAGE = 'usage: npm run seed -- <file.csv|file.json> [--skip-invalid] | --fake N [--out file.csv [--force]]';
+
+// Help answers before the heavy modules load.
+answerHelp(USAGE);
+const { isoToday } = await import('../citizens/dates.js');
+const { fakeCsvChunks, fakeRow, MAX_FAKE } = await import('../seeding/fake.js');
+const { loadConfig } = await import('../config.js');
+const { seedRows } = await import('../seeding/seed.js');
+const { readSeedFile, SeedFileError, seedFileKind } = await import('../seeding/sources.js');
+const { openStore } = await import('../store/open.js');
 /** Rows between progress updates. */
 const PROGRESS_EVERY = 5_000;
 function* fakeRows(count: number): Generator<SourceRow> {

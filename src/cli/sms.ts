@@ -3,15 +3,18 @@
  * Twilio does, posts it to the running server and prints the reply, its encoding and segments.
  */
 import { parseArgs } from 'node:util';
-import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
-import { DEMO_AUTH_TOKEN, loadConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
-import { countSegments } from '../sms/gsm7.js';
-import { inboundParams, signForm } from '../sms/twilioFixtures.js';
-import { twimlMessageText } from '../sms/twiml.js';
-import { runCli, UsageError } from './run.js';
+import { answerHelp, runCli, UsageError } from './run.js';
 
 const USAGE = 'usage: npm run sms -- --from <phone> "<message>" [--url http://localhost:3000] [--sid SM...]';
+
+// Help answers before the heavy modules load.
+answerHelp(USAGE);
+const { normalizeSender, normalizeVietnameseMobile } = await import('../citizens/phone.js');
+const { DEMO_AUTH_TOKEN, loadConfig } = await import('../config.js');
+const { countSegments } = await import('../sms/gsm7.js');
+const { inboundParams, signForm } = await import('../sms/twilioFixtures.js');
+const { twimlMessageText } = await import('../sms/twiml.js');
 
 function senderE164(from: string): string {
   const vn = normalizeVietnameseMobile(from);
