@@ -54,4 +54,8 @@ export default tseslint.config(
   boundaries(['src/citizens/**', 'src/audit/**'], domain()),
   boundaries(['src/citizens/**/*.test.ts', 'src/audit/**/*.test.ts'], domain('testing')),
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+  // The demo simulator's page script runs in the browser.
+  { files: ['public/**/*.js'], languageOptions: { sourceType: 'script', globals: { document: 'readonly', fetch: 'readonly' } } },
+  // The build and launch scripts run on Node before anything is compiled: plain JavaScript.
+  { files: ['scripts/**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
 );

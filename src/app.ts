@@ -12,6 +12,7 @@ import { createMessageService, senderLimits, type ServicePolicy } from './sms/se
 import { addSmsRoutes } from './sms/route.js';
 import type { SignatureOptions } from './sms/signature.js';
 import { addStatusRoutes, statusCallbackUrl } from './sms/statusRoute.js';
+import { addSimulatorRoutes } from './simulator/routes.js';
 import type { Store } from './store/types.js';
 
 /** Everything the app is built from; tests pass their own clock, store and logger. */
@@ -30,6 +31,8 @@ export interface AppDeps {
   logHashKey?: string;
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** Demo mode: `GET /` serves the browser simulator (404 otherwise). */
+  demo?: boolean;
 }
 
 /** Builds the app. */
@@ -96,6 +99,17 @@ export function createApp(deps: AppDeps): Express {
     }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  if (deps.demo) {
+    addSimulatorRoutes(app, {
+      store,
+      clock: deps.clock,
+      token: deps.tokens.current,
+      publicBaseUrl: deps.publicBaseUrl,
+      encoding: deps.policy.encoding,
+      accountSid: deps.accountSid,
+    });
+  }
 
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');

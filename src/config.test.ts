@@ -74,6 +74,13 @@ describe('loadConfig', () => {
     ['a token without a base URL', { TWILIO_AUTH_TOKEN: 'tok' }, /PUBLIC_BASE_URL/],
     ['a port that is not a number', { PORT: 'abc' }, /PORT/],
     ['a base URL that is not http(s)', { ...prod, PUBLIC_BASE_URL: 'ftp://x.vn' }, /PUBLIC_BASE_URL/],
+    [
+      'a base URL with a path',
+      { ...prod, PUBLIC_BASE_URL: 'https://sms.example.vn/sms' },
+      /^Invalid setting PUBLIC_BASE_URL: must be the scheme and host only, such as https:\/\/sms\.example\.vn \(the webhook is https:\/\/sms\.example\.vn\/sms\): drop the path \/sms$/,
+    ],
+    ['a base URL with a query', { ...prod, PUBLIC_BASE_URL: 'https://sms.example.vn/?a=1' }, /drop a query$/],
+    ['a base URL with a fragment', { ...prod, PUBLIC_BASE_URL: 'https://sms.example.vn#x' }, /drop a fragment$/],
     ['an unknown encoding', { SMS_ENCODING: 'utf8' }, /SMS_ENCODING/],
     ['an unknown TT field', { SMS_TT_FIELDS: 'full_name,blood_type' }, /SMS_TT_FIELDS: unknown field "blood_type"/],
     ['a TT field twice', { SMS_TT_FIELDS: 'sex,sex' }, /SMS_TT_FIELDS: "sex" is listed twice/],

@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import type { SenderLimits } from './audit/senders.js';
 import { CT_FIELDS, DEFAULT_CT_FIELDS, DEFAULT_TT_FIELDS, parseFieldList, TT_FIELDS } from './sms/replyFields.js';
+import { ConfigError } from './errors.js';
+
+export { ConfigError };
 
 /** A local, non-secret token used only by demo mode (never in production). */
 export const DEMO_AUTH_TOKEN = 'demo-local-auth-token-not-a-secret';
@@ -72,6 +75,19 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: optionalText.pipe(
     z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://sms.example.vn' })
+      .superRefine((text, ctx) => {
+        // The webhook is PUBLIC_BASE_URL + /sms: a path here would be signed twice over, and every request refused.
+        const u = new URL(text);
+        const extra = [u.pathname.replace(/\/+$/, '') && `the path ${u.pathname}`, u.search && 'a query', u.hash && 'a fragment'].filter(
+          Boolean,
+        );
+        if (extra.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be the scheme and host only, such as ${u.origin} (the webhook is ${u.origin}/sms): drop ${extra.join(' and ')}`,
+          });
+        }
+      })
       .transform((u) => u.replace(/\/+$/, ''))
       .optional(),
   ),
@@ -158,11 +174,6 @@ const TOOL_CONFIG = configSchema(true);
 
 /** The checked settings, as {@link loadConfig} returns them. */
 export type Config = z.output<typeof SERVICE_CONFIG>;
-
-/** Raised for a bad environment; its message is one line meant for the operator. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 /**
  * Parses the environment. Throws {@link ConfigError} with a one-line message when a value is wrong.

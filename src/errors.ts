@@ -1,16 +1,20 @@
 /**
- * The one error type of the service and the central Express error handler. Responses carry a
+ * The error types of the service and the central Express error handler. Responses carry a
  * short fixed text, never a stack trace or internal detail.
  */
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from './logger.js';
 
-/** An error with the HTTP status it should answer and a short public message. */
+/**
+ * An error with the HTTP status it should answer and a short public message. `detail` is for the
+ * operator's log only (never in the response), and never holds a secret or personal data.
+ */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
     readonly status: number,
     readonly publicMessage: string,
+    readonly detail?: string,
   ) {
     super(publicMessage);
   }
@@ -25,6 +29,11 @@ const PUBLIC_TEXT: Record<number, string> = {
   415: 'Unsupported media type',
   503: 'Service unavailable',
 };
+
+/** Raised for a bad environment or settings file; its message is one line meant for the operator. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 /** A property of a thrown value, which may be anything: `undefined` when it has none. */
 function thrownProperty(err: unknown, name: string): unknown {

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createApp } from './app.js';
 import { isoToday } from './citizens/dates.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadEnvFile, type EnvFileResult } from './envFile.js';
 import { errorMessage } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -27,11 +28,12 @@ function printDemo(store: Store, url: string): void {
   const lines = [
     '',
     `Demo mode: fictional sample records in ${store.description}, local auth token (set TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL for real use).`,
-    `Webhook: POST ${url}/sms   Health: ${url}/healthz   Metrics: ${url}/metrics`,
+    `Simulator in a browser: ${url}/   Webhook: POST ${url}/sms   Health: ${url}/healthz   Metrics: ${url}/metrics`,
     'Try, in another terminal:',
     '  npm run sms -- --from 0912345678 "TT 001085023456"',
     '  npm run sms -- --from 0912345678 "CC 001085023456"',
     '  npm run sms -- --from 0971234111 "TT 001085023456"   (someone else asking: refused)',
+    `To start the demo over: stop the server, delete ${store.description.replace(/^SQLite /, '')} and its -wal and -shm files, and start again.`,
     '',
   ];
   process.stdout.write(lines.join('\n'));
@@ -39,7 +41,9 @@ function printDemo(store: Store, url: string): void {
 
 async function main(): Promise<void> {
   let config: Config;
+  let envFile: EnvFileResult;
   try {
+    envFile = loadEnvFile();
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -49,9 +53,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Names only, never values: which settings came from the file, and which the environment kept.
+  if (envFile.file) logger.info({ file: envFile.file, set: envFile.set, kept: envFile.kept }, 'settings file read');
   let store: Store;
   try {
     store = await openStore(config, {
+      quickCheck: true,
       backgroundCheckpoint: {
         onError: (message) => {
           logger.error({ err: { message } }, 'WAL checkpoint failed');
@@ -90,6 +97,7 @@ async function main(): Promise<void> {
     publicBaseUrl: () => baseUrl,
     logHashKey: config.logHashKey,
     metricsToken: config.metricsToken,
+    demo: config.demo,
   });
 
   const server = app.listen(config.port, config.host);
@@ -104,7 +112,10 @@ async function main(): Promise<void> {
   if (address === null || typeof address === 'string') throw new Error(`not listening on a TCP port: ${String(address)}`);
   const { port } = address;
   if (!baseUrl) baseUrl = `http://localhost:${port}`;
-  logger.info({ port, demo: config.demo, encoding: config.smsEncoding, store: store.description }, 'listening');
+  const webhookUrl = `${baseUrl}/sms`;
+  logger.info({ port, demo: config.demo, encoding: config.smsEncoding, store: store.description, webhookUrl }, 'listening');
+  // Twilio signs the exact URL it is given: this one, with HTTP POST, and nothing else passes the signature check.
+  logger.info({ webhookUrl }, `Twilio console, "A message comes in": Webhook, HTTP POST, ${webhookUrl}`);
   if (config.demo) printDemo(store, `http://localhost:${port}`);
 
   // Requests being answered, so that a shutdown can tell their clients to close the connection.

@@ -191,6 +191,18 @@ describe.each(STORES)('on %s', (store) => {
       }
       expect(await auditRows()).toHaveLength(1);
       expect((await s.sms('+84912345678', 'TT 001099054321')).text).toContain('Nguyen Van Thu');
+      // The log line of a redelivery shows what was sent again, not a reply-less outcome.
+      const lines = s.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.messageSid === testSid('same'));
+      expect(lines).toHaveLength(16);
+      expect(lines[0]).toMatchObject({ command: 'TT', outcome: 'served', duplicate: false });
+      expect(lines[0]).not.toHaveProperty('resent');
+      expect(lines[15]).toMatchObject({
+        command: 'TT',
+        outcome: 'served',
+        segments: lines[0]?.segments,
+        duplicate: true,
+        resent: 'earlier reply',
+      });
     });
 
     it('answers an empty reply, not audited again, once the reply body has expired', async () => {
@@ -201,6 +213,8 @@ describe.each(STORES)('on %s', (store) => {
       expect(late.status).toBe(200);
       expect(late.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
       expect(await auditRows()).toHaveLength(1);
+      const line = s.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.messageSid === testSid('late'))[1];
+      expect(line).toMatchObject({ command: 'TT', outcome: 'served', segments: 0, duplicate: true, resent: 'empty response' });
     });
 
     it('answers a redelivered refusal identically without counting a second failure', async () => {

@@ -96,7 +96,7 @@ describe('the benchmark measures what npm start runs', () => {
     const unit = readFileSync(join(ROOT, 'docs', 'deploy.md'), 'utf8');
     const flags = SERVER_NODE_FLAGS.join(' ');
     expect(flags).toMatch(/--max-old-space-size=\d+/);
-    expect(pkg.scripts.start).toContain(`node ${flags} dist/src/server.js`);
+    expect(pkg.scripts.start).toContain(`node ${flags} scripts/run.js dist/src/server.js`);
     expect(unit).toContain(`ExecStart=/usr/bin/node ${flags} dist/src/server.js`);
   });
 });

@@ -7,26 +7,17 @@
  *   audit-head                      seal what is committed, print the chain's head (to publish)
  *   verify-audit [--head <h>]       recompute the audit chain; with --head, prove it extends h
  *   backup <file>                   consistent online copy while the server runs (SQLite)
+ *   restore <backup>                put a checked backup in place, the server stopped (SQLite)
  *   unlock <phone>                  lift a sender's lockout
  *   stats                           row counts
  * Works on the configured store (DATABASE_URL, else DATABASE_PATH). Exit codes: 0 done, 1 a backup
- * failed its integrity check or verify-audit found the log changed, 2 usage, configuration or store errors (a store that cannot be
+ * failed its integrity check (backup, restore) or verify-audit found the log changed, 2 usage, configuration or store errors (a store that cannot be
  * opened; `backup` on PostgreSQL, which is backed up with its own tools), 3 anything else.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { latestDelivery } from '../audit/delivery.js';
-import { isWellFormedIdNumber } from '../citizens/idNumber.js';
-import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
-import { isLocked, senderExpiresAt, unlocked } from '../audit/senders.js';
-import { loadConfig, senderLimits } from '../config.js';
-import { formatHead, parseHead } from '../audit/chain.js';
-import { verifyAudit } from '../auditVerify.js';
-import { openStore } from '../store/open.js';
 import type { TrailEntry } from '../store/types.js';
-import { buildAccessReport, reportText, vietnamTime } from './report.js';
-import { reportJsonSchema } from './reportSchema.js';
-import { runCli, UsageError } from './run.js';
+import { answerHelp, runCli, UsageError } from './run.js';
 
 const USAGE = `usage: npm run admin -- <command>
   audit <id_number>                 print one record's access history, with deliveries
@@ -38,8 +29,23 @@ const USAGE = `usage: npm run admin -- <command>
   audit-head                        seal committed audit rows and print the chain's head
   verify-audit [--head <seq:hash>]  recompute the audit chain (and prove it extends a published head)
   backup <file>                     consistent copy of the live database (SQLite)
+  restore <backup>                  replace the database with a checked backup; stop the server first (SQLite)
   unlock <phone>                    lift a sender's lockout
   stats                             row counts`;
+
+// Help answers before the heavy modules load.
+answerHelp(USAGE);
+const { latestDelivery } = await import('../audit/delivery.js');
+const { formatHead, parseHead } = await import('../audit/chain.js');
+const { verifyAudit } = await import('../auditVerify.js');
+const { buildAccessReport, reportText, vietnamTime } = await import('./report.js');
+const { reportJsonSchema } = await import('./reportSchema.js');
+const { isWellFormedIdNumber } = await import('../citizens/idNumber.js');
+const { normalizeSender, normalizeVietnameseMobile } = await import('../citizens/phone.js');
+const { isLocked, senderExpiresAt, unlocked } = await import('../audit/senders.js');
+const { loadConfig, senderLimits } = await import('../config.js');
+const { openStore } = await import('../store/open.js');
+const { restoreSqliteBackup } = await import('../store/sqliteRestore.js');
 
 const DAY_MS = 86_400_000;
 
@@ -90,6 +96,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig(process.env, { forTool: true });
+  if (command === 'restore') {
+    if (!arg) throw new UsageError('restore takes the backup file to put in place');
+    if (config.databaseUrl !== undefined) throw new UsageError('restore is for SQLite: restore PostgreSQL with pg_restore');
+    const { ok, lines } = restoreSqliteBackup(arg, config.databasePath);
+    for (const line of lines) console.log(line);
+    return ok ? 0 : 1;
+  }
   const store = await openStore(config, { mustExist: true });
   try {
     switch (command) {
@@ -200,4 +213,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-await runCli(() => main(process.argv.slice(2)));
+await runCli(main, { script: 'admin', options: ['older-than'] });

@@ -3,15 +3,18 @@
  * Twilio does, posts it to the running server and prints the reply, its encoding and segments.
  */
 import { parseArgs } from 'node:util';
-import { normalizeSender, normalizeVietnameseMobile } from '../citizens/phone.js';
-import { loadConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
-import { countSegments } from '../sms/gsm7.js';
-import { inboundParams, signForm } from '../sms/twilioFixtures.js';
-import { twimlMessageText } from '../sms/twiml.js';
-import { runCli, UsageError } from './run.js';
+import { answerHelp, runCli, UsageError } from './run.js';
 
 const USAGE = 'usage: npm run sms -- --from <phone> "<message>" [--url http://localhost:3000] [--sid SM...]';
+
+// Help answers before the heavy modules load.
+answerHelp(USAGE);
+const { normalizeSender, normalizeVietnameseMobile } = await import('../citizens/phone.js');
+const { DEMO_AUTH_TOKEN, loadConfig } = await import('../config.js');
+const { countSegments } = await import('../sms/gsm7.js');
+const { inboundParams, signForm } = await import('../sms/twilioFixtures.js');
+const { twimlMessageText } = await import('../sms/twiml.js');
 
 function senderE164(from: string): string {
   const vn = normalizeVietnameseMobile(from);
@@ -39,13 +42,15 @@ async function main(argv: string[]): Promise<number> {
   if (!values.from) throw new UsageError(`--from is required; ${USAGE}`);
   if (positionals.length > 1) throw new UsageError(`put the message in quotes; ${USAGE}`);
   const config = loadConfig(process.env, { forTool: true });
+  const demoToken = config.authTokens.current === DEMO_AUTH_TOKEN;
   const server = (values.url ?? `http://localhost:${config.port || 3000}`).replace(/\/+$/, '');
   const publicBase = config.publicBaseUrl ?? server;
   const extra: Record<string, string> = {};
   if (values.sid) extra.MessageSid = values.sid;
   if (config.accountSid) extra.AccountSid = config.accountSid;
   const params = inboundParams(senderE164(values.from), positionals[0] ?? '', extra);
-  const { body, signature } = signForm(config.authTokens.current, `${publicBase}/sms`, params);
+  const signedUrl = `${publicBase}/sms`;
+  const { body, signature } = signForm(config.authTokens.current, signedUrl, params);
   let response: Response;
   try {
     response = await fetch(`${server}/sms`, {
@@ -60,7 +65,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const text = await response.text();
   if (!response.ok) {
-    console.error(`HTTP ${response.status}: ${text}`);
+    // The server's reason, and what was signed: a 403 means the server checks another URL or token.
+    console.error(`refused: HTTP ${response.status}: ${text.trim()}`);
+    console.error(
+      `signed for ${signedUrl} with ${demoToken ? 'the demo token' : 'TWILIO_AUTH_TOKEN'}; posted to ${server}/sms (the server must have the same PUBLIC_BASE_URL and token)`,
+    );
     return 1;
   }
   const reply = twimlMessageText(text);
@@ -74,4 +83,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-await runCli(() => main(process.argv.slice(2)));
+await runCli(main, { script: 'sms', options: ['from', 'url', 'sid'] });

@@ -35,6 +35,11 @@ export interface CsvStop {
   stop: { reason: 'not_utf8'; line: number } | { reason: 'too_long'; lines: number; column: number };
 }
 export type CsvItem = CsvRecord | CsvSkip | CsvStop;
+/** Items in file order, and the bytes of the file parsed once they were read (for progress). */
+export interface CsvBatch {
+  items: CsvItem[];
+  bytes: number;
+}
 
 /** Items per batch, and batches a worker may have posted that were not taken yet. */
 export const CSV_BATCH = 1_000;
@@ -88,10 +93,11 @@ class LineTaggingParser extends Parser {
 }
 
 /** Parses `file` in this thread, in batches of up to `batchSize` items. */
-export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): AsyncGenerator<CsvItem[]> {
+export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): AsyncGenerator<CsvBatch> {
   const input = createReadStream(file, { highWaterMark: 256 * 1024 });
   const guard = new Utf8LineGuard();
   const parser = input.pipe(guard).pipe(new LineTaggingParser(PARSE_OPTIONS));
+  const batchOf = (items: CsvItem[]): CsvBatch => ({ items, bytes: parser.info.bytes });
   input.on('error', (err) => parser.destroy(err));
   guard.once('invalid', () => input.destroy());
   const items: AsyncIterable<CsvItem> = parser;
@@ -103,12 +109,12 @@ export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): Asy
       batch.push(item);
       if ('stop' in item) break;
       if (batch.length >= batchSize) {
-        yield batch;
+        yield batchOf(batch);
         batch = [];
       }
     }
     if (guard.badLine !== undefined) batch.push({ stop: { reason: 'not_utf8', line: guard.badLine } });
-    if (batch.length > 0) yield batch;
+    if (batch.length > 0) yield batchOf(batch);
   } finally {
     input.destroy();
   }
@@ -116,7 +122,7 @@ export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): Asy
 
 /** Messages from the worker. */
 export type WorkerMessage =
-  { kind: 'batch'; items: CsvItem[] } | { kind: 'end' } | { kind: 'error'; error: { name: string; message: string; code: unknown } };
+  ({ kind: 'batch' } & CsvBatch) | { kind: 'end' } | { kind: 'error'; error: { name: string; message: string; code: unknown } };
 
 /** The worker script next to this module, when this is the compiled build. */
 function workerScript(): URL | undefined {
@@ -124,7 +130,7 @@ function workerScript(): URL | undefined {
 }
 
 /** Batches of parsed items of `file`, parsed on a worker thread when possible. */
-export function readCsvBatches(file: string): AsyncIterable<CsvItem[]> {
+export function readCsvBatches(file: string): AsyncIterable<CsvBatch> {
   const script = workerScript();
   return script ? workerBatches(file, script) : parseCsvBatches(file);
 }
@@ -137,9 +143,9 @@ function revive({ name, message, code }: { name: string; message: string; code: 
   return err;
 }
 
-async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvItem[]> {
+async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvBatch> {
   const worker = new Worker(script, { workerData: { file, batchSize: CSV_BATCH, ahead: CSV_BATCHES_AHEAD } });
-  const queue: CsvItem[][] = [];
+  const queue: CsvBatch[] = [];
   // Set by the worker's events: an object, since the type checker takes a `let` set only in callbacks to stay false.
   const state: { done: boolean; failure: Error | undefined } = { done: false, failure: undefined };
   let wake: (() => void) | undefined;
@@ -149,7 +155,7 @@ async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvItem
     resolve?.();
   };
   worker.on('message', (message: WorkerMessage) => {
-    if (message.kind === 'batch') queue.push(message.items);
+    if (message.kind === 'batch') queue.push({ items: message.items, bytes: message.bytes });
     else {
       if (message.kind === 'error') state.failure = revive(message.error);
       state.done = true;

@@ -24,10 +24,10 @@ port.on('message', () => {
 });
 
 try {
-  for await (const items of parseCsvBatches(file, batchSize)) {
+  for await (const batch of parseCsvBatches(file, batchSize)) {
     while (credit <= 0) await new Promise<void>((r) => (resume = r));
     credit--;
-    port.postMessage({ kind: 'batch', items } satisfies WorkerMessage);
+    port.postMessage({ kind: 'batch', ...batch } satisfies WorkerMessage);
   }
   port.postMessage({ kind: 'end' } satisfies WorkerMessage);
 } catch (err) {

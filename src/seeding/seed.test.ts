@@ -47,7 +47,7 @@ describe('IdNumberSet', () => {
 describe('CSV parsing in this thread (the path tests and TypeScript sources take)', () => {
   it('gives records with the line they end on, and skipped records in their place', async () => {
     const csv = file('a.csv', 'a,b\n1,2\n3\n\n"x\ny",4\n5,6,7\n8,9\n');
-    const items = (await collect(parseCsvBatches(csv, 2))).flat();
+    const items = (await collect(parseCsvBatches(csv, 2))).flatMap((batch) => batch.items);
     const wrongLength: unknown = expect.stringMatching(/Invalid Record Length/);
     expect(items).toEqual([
       { values: ['a', 'b'], lines: 1 },

@@ -28,9 +28,17 @@ export function seedFileKind(file: string): 'csv' | 'json' {
   throw new SeedFileError(`unknown file extension "${ext || '(none)'}": expected .csv or .json`);
 }
 
-/** Rows of a CSV or JSON seed file. `onWarning` hears about ignored columns. */
-export function readSeedFile(file: string, onWarning: (message: string) => void = () => {}): AsyncIterable<SourceRow> {
-  return seedFileKind(file) === 'csv' ? readCsv(file, onWarning) : readJson(file);
+/** What a reader of a seed file tells as it goes. */
+export interface ReadListeners {
+  /** Hears about ignored columns and where reading stopped. */
+  onWarning?: (message: string) => void;
+  /** Hears how many bytes of the file were read, as they are (for progress against the file's size). */
+  onBytes?: (bytesRead: number) => void;
+}
+
+/** Rows of a CSV or JSON seed file. */
+export function readSeedFile(file: string, { onWarning = () => {}, onBytes = () => {} }: ReadListeners = {}): AsyncIterable<SourceRow> {
+  return seedFileKind(file) === 'csv' ? readCsv(file, onWarning, onBytes) : readJson(file, onBytes);
 }
 
 /**
@@ -81,12 +89,17 @@ function stopRow(stop: CsvStop['stop'], names: string[] | undefined, drift: numb
   return { where: `line ${stop.lines - drift}`, error: tooLong(names[stop.column] ?? `column ${stop.column + 1}`) };
 }
 
-async function* readCsv(file: string, onWarning: (message: string) => void): AsyncIterable<SourceRow> {
+async function* readCsv(
+  file: string,
+  onWarning: (message: string) => void,
+  onBytes: (bytesRead: number) => void,
+): AsyncIterable<SourceRow> {
   // csv-parse counts a CRLF inside a quoted field as two lines; `drift` corrects its line numbers.
   let drift = 0;
   let names: string[] | undefined;
   try {
-    for await (const items of readCsvBatches(file)) {
+    for await (const { items, bytes } of readCsvBatches(file)) {
+      onBytes(bytes);
       for (const item of items) {
         if ('stop' in item) {
           const row = stopRow(item.stop, names, drift);
@@ -141,7 +154,7 @@ function jsonBoundsProblem(item: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-async function* readJson(file: string): AsyncIterable<SourceRow> {
+async function* readJson(file: string, onBytes: (bytesRead: number) => void): AsyncIterable<SourceRow> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -161,7 +174,10 @@ async function* readJson(file: string): AsyncIterable<SourceRow> {
     throw new SeedFileError(`${file} is not valid JSON: ${errorMessage(err)}`);
   }
   if (!Array.isArray(data)) throw new SeedFileError(`${file} must hold a JSON array of records`);
+  // The file is parsed whole: the bytes "read" advance with the items taken.
+  const bytesPerItem = bytes.length / Math.max(data.length, 1);
   for (let i = 0; i < data.length; i++) {
+    if (i % 1000 === 0) onBytes(Math.round(i * bytesPerItem));
     const item: unknown = data[i];
     const where = `item ${i + 1}`;
     if (!isFields(item)) yield { where, error: 'not an object' };

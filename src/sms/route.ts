@@ -2,7 +2,7 @@
  * `POST /sms`, the Twilio webhook: form, signature, Twilio's parameter rules, then the message
  * service, in one linear handler. Thin on purpose.
  */
-import type { Express } from 'express';
+import type { Express, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { HttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -37,7 +37,24 @@ function field(form: Form, name: string): string | undefined {
  */
 export function addSmsRoutes(app: Express, deps: SmsRouteDeps): void {
   const { service, logger, metrics, hash } = deps;
+  /** One line for each refused request: the status and why, never the signature or a parameter's value. */
+  const refused = (status: number, reason: string, detail?: string) => {
+    logger.warn({ status, reason, ...(detail === undefined ? {} : { detail }) }, 'webhook request refused');
+  };
   app.post('/sms', async (req, res) => {
+    try {
+      await answerSms(req, res);
+    } catch (err) {
+      if (err instanceof HttpError && err.status < 500) refused(err.status, err.publicMessage, err.detail);
+      throw err;
+    }
+  });
+  app.all('/sms', (req, res) => {
+    refused(405, `${req.method} is not allowed: Twilio posts`);
+    res.status(405).set('Allow', 'POST').type('text/plain').send('Method not allowed');
+  });
+
+  async function answerSms(req: Request, res: Response): Promise<void> {
     const started = process.hrtime.bigint();
     // Times every answer, 4xx from the form or signature checks included.
     res.once('finish', () => {
@@ -48,10 +65,7 @@ export function addSmsRoutes(app: Express, deps: SmsRouteDeps): void {
     // After the signature (an unsigned request learns nothing from these), before anything is
     // recorded: signed bytes re-split into other parameters must not pass as a new message.
     const params = checkTwilioParams(form, { accountSid: deps.accountSid });
-    if (!params.ok) {
-      logger.warn({ reason: params.reason, status: params.status }, 'signed request refused: parameters not as Twilio sends them');
-      throw new HttpError(params.status, params.reason);
-    }
+    if (!params.ok) throw new HttpError(params.status, params.reason, 'signed, but the parameters are not as Twilio sends them');
     const { messageSid } = params;
     const from = field(form, 'From')?.trim();
     if (!from) throw new HttpError(400, 'Missing From');
@@ -72,12 +86,11 @@ export function addSmsRoutes(app: Express, deps: SmsRouteDeps): void {
         outcome: result.outcome,
         segments: result.segments,
         duplicate: result.duplicate,
+        // A redelivery names what went out again: the earlier reply (its command, outcome and segments above), or nothing.
+        ...(result.duplicate ? { resent: result.segments > 0 ? 'earlier reply' : 'empty response' } : {}),
         ms: Math.round(seconds * 1e4) / 10,
       },
       'sms',
     );
-  });
-  app.all('/sms', (_req, res) => {
-    res.status(405).set('Allow', 'POST').type('text/plain').send('Method not allowed');
-  });
+  }
 }

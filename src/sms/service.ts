@@ -33,7 +33,8 @@ import { twimlEmpty, twimlMessage } from './twiml.js';
 import type { Lang, ParsedMessage, Reply, SmsEncoding } from './types.js';
 
 const HOUR_MS = 3_600_000;
-const HISTORY_DAYS_MS = 30 * 24 * HOUR_MS;
+/** How far back LS counts accesses. */
+export const HISTORY_DAYS_MS = 30 * 24 * HOUR_MS;
 const MAX_SENDER_CHARS = 64;
 
 /** An inbound message as Twilio describes it. */

@@ -4,7 +4,8 @@
  * changes) and every POST parameter, whatever their names.
  */
 import { timingSafeEqual } from 'node:crypto';
-import twilio from 'twilio';
+// Twilio's webhook helpers alone: the package's index loads the whole REST client (~0.4 s at start).
+import twilio from 'twilio/lib/webhooks/webhooks.js';
 import type { Request } from 'express';
 import { HttpError } from '../errors.js';
 
@@ -51,5 +52,11 @@ export function checkTwilioSignature(options: SignatureOptions, req: Request, pa
     return;
   }
   onFailure?.('invalid');
-  throw new HttpError(403, 'Forbidden');
+  // The query is left out of the log: whoever calls may put anything in it.
+  const checked = publicBaseUrl() + req.path + (req.originalUrl.includes('?') ? ' (and its query)' : '');
+  throw new HttpError(
+    403,
+    'Forbidden: X-Twilio-Signature does not match',
+    `not signed for ${checked} with TWILIO_AUTH_TOKEN: the URL in the Twilio console must be exactly this one`,
+  );
 }

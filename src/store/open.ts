@@ -15,6 +15,8 @@ export interface OpenStoreOptions {
   mustExist?: boolean;
   /** Open without creating or migrating, for reading a copy (SQLite only). */
   readonly?: boolean;
+  /** The server's choice for SQLite: refuse a file that fails `quick_check`. Ignored for PostgreSQL. */
+  quickCheck?: boolean;
   /** The server's choice for SQLite: WAL checkpoints on a worker thread. Ignored for PostgreSQL. */
   backgroundCheckpoint?: CheckpointerOptions;
 }
@@ -35,5 +37,9 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
   if (options.mustExist && !options.readonly && path !== ':memory:' && !existsSync(path)) {
     throw new StoreOpenError(`no database at ${path} (set DATABASE_PATH, or DATABASE_URL for PostgreSQL)`);
   }
-  return openSqliteStore(path, { readonly: options.readonly, backgroundCheckpoint: options.backgroundCheckpoint });
+  return openSqliteStore(path, {
+    readonly: options.readonly,
+    quickCheck: options.quickCheck,
+    backgroundCheckpoint: options.backgroundCheckpoint,
+  });
 }

@@ -81,6 +81,11 @@ export interface SqliteStoreOptions {
    * server's choice). This connection then checkpoints only if the WAL passes 10,000 pages.
    */
   backgroundCheckpoint?: CheckpointerOptions;
+  /**
+   * Run SQLite's `quick_check` before migrating, and refuse a database that fails it (the server's
+   * choice, so that it never serves, nor says ready, on a damaged file). Default false.
+   */
+  quickCheck?: boolean;
   /** How long a write may wait for the lock held by another process. Default 10 s. */
   writeTimeoutMs?: number;
   /** Called each time a write found the lock held by another process. */
@@ -90,7 +95,19 @@ export interface SqliteStoreOptions {
 /** WAL pages after which a commit checkpoints when a background checkpointer runs (40 MiB). */
 const SAFETY_AUTOCHECKPOINT_PAGES = 10_000;
 
-function openDatabase(path: string, readonly: boolean): Database.Database {
+/** Findings of `quick_check` (at most a few) as one line, or undefined when the database passes. */
+function quickCheckFindings(db: Database.Database): string | undefined {
+  let findings: string[];
+  try {
+    findings = (db.pragma('quick_check(3)') as { quick_check: string }[]).map((r) => r.quick_check);
+  } catch (err) {
+    return (err as Error).message; // damage bad enough that the check itself stops: "database disk image is malformed"
+  }
+  if (findings.length === 1 && findings[0] === 'ok') return undefined;
+  return findings.join('; ').replace(/\s+/g, ' ');
+}
+
+function openDatabase(path: string, readonly: boolean, quickCheck = false): Database.Database {
   if (readonly && path !== ':memory:' && !existsSync(path)) throw new StoreOpenError(`no database at ${path}`);
   let db: Database.Database | undefined;
   try {
@@ -101,6 +118,12 @@ function openDatabase(path: string, readonly: boolean): Database.Database {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
+      const damage = quickCheck ? quickCheckFindings(db) : undefined;
+      if (damage !== undefined) {
+        throw new StoreOpenError(
+          `the database ${path} fails its integrity check (${damage}): restore a backup with npm run admin -- restore <file>`,
+        );
+      }
       migrateWaiting(db);
     } else {
       db.pragma('schema_version'); // reads the header: fails now on a file that is not a database
@@ -126,7 +149,7 @@ function migrateWaiting(db: Database.Database): void {
 /** Opens (creating when missing) the database file and brings its schema up to date. */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const readonly = options.readonly ?? false;
-  const db = openDatabase(path, readonly);
+  const db = openDatabase(path, readonly, options.quickCheck);
   const store = new SqliteStore(db, path, options);
   if (options.backgroundCheckpoint && !readonly && path !== ':memory:') {
     db.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);

@@ -19,9 +19,13 @@ export interface Exit {
 /** What a child process may take from ours: what node and SQLite need, nothing else by accident. */
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SQLITE_TMPDIR'] as const;
 
-/** The environment of a child process: {@link INHERITED} from ours, plus `vars` (undefined ones left out). */
+/**
+ * The environment of a child process: {@link INHERITED} from ours, plus `vars` (undefined ones left
+ * out). `ENV_FILE` is empty unless `vars` names one, so that a developer's `.env` in the project
+ * folder never reaches a test.
+ */
 export function childEnv(vars: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+  const env: NodeJS.ProcessEnv = { ENV_FILE: '' };
   for (const name of INHERITED) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;

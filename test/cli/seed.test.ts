@@ -1,6 +1,6 @@
 // The seed command run as a process on temporary databases: strict rollback, --skip-invalid,
 // BOM and CRLF, JSON, idempotent re-seeding, line numbers and every exit code.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -233,8 +233,10 @@ describe('seed', () => {
       );
       const strict = seed(path);
       expect(strict.code).toBe(1);
-      expect(strict.stderr).toMatch(/^line 3: permanent_address longer than 500 characters$/m);
-      expect(strict.stderr.trim().split('\n')).toHaveLength(1);
+      expect(strict.stderr.trim().split('\n')).toEqual([
+        'line 3: permanent_address longer than 500 characters',
+        'rejected 1 row, by reason: permanent_address longer than 500 characters 1',
+      ]);
       expect(rows()).toEqual([]);
       const lenient = seed(path, '--skip-invalid');
       expect(lenient.stdout).toContain('inserted 2, updated 0, rejected 1');
@@ -300,6 +302,78 @@ describe('seed', () => {
       expect(r.stderr).toMatch(/^item 1: permanent_address longer than 500 characters$/m);
       expect(r.stderr).toMatch(/^item 2: more than 64 fields$/m);
       expect(rows()).toHaveLength(1);
+    });
+  });
+
+  describe('output', () => {
+    it('names the target database before anything else', () => {
+      const r = seed(file('ok.csv', [HEADER, GOOD_1, BAD_ID].join('\n')));
+      expect(r.stdout.split('\n')[0]).toBe(`loading ${join(dir, 'ok.csv')} into SQLite ${db}`);
+      const fake = seed('--fake', '3');
+      expect(fake.stdout.split('\n')[0]).toBe(`loading 3 fake records into SQLite ${db}`);
+    });
+
+    it('prints the first 20 rejected rows, then how many more and a summary by reason', () => {
+      const bad = Array.from({ length: 25 }, (_, i) => BAD_PHONE.replace('001185023999', `0011850240${String(i).padStart(2, '0')}`));
+      const r = seed(file('many.csv', [HEADER, GOOD_1, ...bad, BAD_ID, BAD_ID.replace('001085999', '0010859')].join('\n')));
+      expect(r.code).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(22);
+      expect(lines.slice(0, 20).every((l) => /^line \d+: phone: /.test(l))).toBe(true);
+      expect(lines[0]).toMatch(/^line 3: /);
+      expect(lines[20]).toBe('... and 7 more rejected rows (the first 20 are shown)');
+      expect(lines[21]).toBe('rejected 27 rows, by reason: phone 25, id_number 2');
+      expect(r.stdout).toContain('rejected 27');
+    });
+
+    it('exits 1 with "no records" for a file with no rows, CSV or JSON', () => {
+      for (const empty of [file('head.csv', `${HEADER}\n`), file('empty.json', '[]')]) {
+        const r = seed(empty);
+        expect(r.code).toBe(1);
+        expect(r.stderr.trim()).toBe(`error: no records in ${empty}`);
+        expect(r.stdout).not.toContain('inserted');
+      }
+    });
+
+    it('refuses to overwrite a file with --out unless --force is given', () => {
+      const out = file('fake.csv', 'keep me');
+      const refused = seed('--fake', '2', '--out', out);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr.trim()).toBe(`error: ${out} exists: choose a new file, or add --force to overwrite it`);
+      expect(readFileSync(out, 'utf8')).toBe('keep me');
+      const forced = seed('--fake', '2', '--out', out, '--force');
+      expect(forced.code).toBe(0);
+      expect(readFileSync(out, 'utf8').split('\n')).toHaveLength(4);
+      const fresh = seed('--fake', '2', '--out', join(dir, 'new.csv'));
+      expect(fresh.code).toBe(0);
+    });
+
+    it('calls --out without --fake, or --force without --out, a usage error', () => {
+      const out = seed(file('ok.csv', [HEADER, GOOD_1].join('\n')), '--out', join(dir, 'x.csv'));
+      expect(out.code).toBe(2);
+      expect(out.stderr).toMatch(/^error: --out writes fake records: it needs --fake N/);
+      expect(existsSync(join(dir, 'x.csv'))).toBe(false);
+      expect(seed('--fake', '2', '--force').stderr).toMatch(/^error: --force only applies to --out/);
+      expect(existsSync(db)).toBe(false);
+    });
+
+    it('tells to put -- before the options when npm took them (npm run seed --fake 10)', () => {
+      // What npm 10 and 11 pass for `npm run seed --fake 10`: the lone `10`, and --fake as its own setting.
+      const r = runTool('seed', ['10'], { DATABASE_PATH: db, npm_lifecycle_event: 'seed', npm_config_fake: 'true' });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(
+        "error: npm took --fake for its own setting, so the tool did not get it: put -- before the tool's options, as in npm run seed -- --fake ...",
+      );
+      const right = runTool('seed', ['--fake', '2'], { DATABASE_PATH: db, npm_lifecycle_event: 'seed' });
+      expect(right.code).toBe(0);
+    });
+
+    it('draws no bar (no carriage return, no escape code) when stderr is a pipe', () => {
+      // The first update comes after 5,000 rows; lines then come at most every 5 s, so a quick load shows none.
+      const r = seed('--fake', '6000');
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toContain('\r');
+      expect(r.stderr).not.toContain('\u001b');
     });
   });
 

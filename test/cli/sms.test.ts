@@ -17,7 +17,7 @@ async function sms(args: string[], token = TOKEN) {
   const script = join(process.cwd(), 'dist', 'src', 'cli', 'sms.js');
   try {
     const r = await run(process.execPath, [script, '--url', s.url, ...args], {
-      env: { PATH: process.env.PATH ?? '', TWILIO_AUTH_TOKEN: token, PUBLIC_BASE_URL: PUBLIC_BASE },
+      env: { PATH: process.env.PATH ?? '', ENV_FILE: '', TWILIO_AUTH_TOKEN: token, PUBLIC_BASE_URL: PUBLIC_BASE },
     });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
@@ -43,7 +43,10 @@ describe('npm run sms', () => {
   it('shows the server refusing a wrong token', async () => {
     const r = await sms(['--from', '0912345678', 'TT 001099054321'], 'wrong-token');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('HTTP 403');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'refused: HTTP 403: Forbidden: X-Twilio-Signature does not match',
+      `signed for ${PUBLIC_BASE}/sms with TWILIO_AUTH_TOKEN; posted to ${s.url}/sms (the server must have the same PUBLIC_BASE_URL and token)`,
+    ]);
   });
 
   it('exits 2 without --from', async () => {

@@ -162,7 +162,7 @@ describe('token rotation (TWILIO_AUTH_TOKEN_PREVIOUS)', () => {
     const before = rotationLines().length;
     const res = await s.sms(OWNER.phone, `CC ${OWNER.idNumber}`, { token: 'some-third-token' });
     expect(res.status).toBe(403);
-    expect(res.text).toBe('Forbidden');
+    expect(res.text).toBe('Forbidden: X-Twilio-Signature does not match');
     expect(rotationLines()).toHaveLength(before);
   });
 });

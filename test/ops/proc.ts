@@ -3,7 +3,7 @@
 // HTTP client that tells a complete answer from a refused connection and from a cut one. The
 // processes themselves are src/testing/processes.ts's.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -231,3 +231,18 @@ export const TWIML_MESSAGE =
   /^<\?xml version="1\.0" encoding="UTF-8"\?><Response><Message action="[^"]+\/sms\/status\?ref=(?:SM|MM)[0-9a-f]{32}" method="POST">[^<]*<\/Message><\/Response>$/;
 /** A well-formed TwiML reply with no message. */
 export const TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+
+/**
+ * Damages a SQLite file as a failing disk would: the middle page overwritten with garbage. The
+ * file still opens and answers simple queries; `PRAGMA quick_check` finds the damage.
+ */
+export function damagePage(file: string): void {
+  const pageSize = 4096;
+  const pages = Math.floor(statSync(file).size / pageSize);
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(100, 0xab), 0, 100, Math.floor(pages / 2) * pageSize);
+  } finally {
+    closeSync(fd);
+  }
+}
