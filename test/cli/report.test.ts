@@ -83,7 +83,7 @@ describe.each(['sqlite', 'postgres'] as const)('admin report on %s', (backend) =
     backend === 'postgres' ? { DATABASE_URL: s.databaseUrl ?? '' } : { DATABASE_PATH: s.file ?? '' };
   const admin = (...args: string[]) => runTool('admin', args, env());
 
-  it('prints the JSON report: the record as stored, every access with its delivery, retention, and no audit head yet', () => {
+  it('prints the JSON report: the record as stored, every access with its delivery, retention, and the audit head that covers it', () => {
     const r = admin('report', '001099054321');
     expect([r.code, r.stderr]).toEqual([0, '']);
     const report = checkedReport(r.stdout);
