@@ -30,5 +30,13 @@ export async function verifyAudit(store: Store, published?: ChainHead): Promise<
     verifier.addUnsealed(rows);
     afterId = last.id;
   }
+  let afterDelivery = 0;
+  while (verifier.intact) {
+    const rows = await store.readUnsealedDeliveries(afterDelivery, PAGE);
+    const last = rows.at(-1);
+    if (!last) break;
+    verifier.addUnsealedDeliveries(rows);
+    afterDelivery = last.id;
+  }
   return verifier.finish(stored);
 }

@@ -48,6 +48,13 @@ const P: ChainRecord = {
   row: { id: 1, cutSeq: 2, cutHead: H2, removed: 2, oldest: 1700000000000, newest: 1700000000500, at: 1800000000000 },
 };
 
+// Expected values computed by an independent encoder (Python's struct and hashlib) from the field order documented in chain.ts.
+const D: ChainRecord = {
+  kind: 'delivery',
+  row: { id: 12, at: 1700000001000, ref: 'SM1', messageSid: 'SMout1', status: 'undelivered', errorCode: '30003' },
+};
+const D2: ChainRecord = { kind: 'delivery', row: { ...D.row, id: 13, at: 1700000002000, status: 'delivered', errorCode: null } };
+
 describe('canonical encoding', () => {
   it('writes each field as a 4-byte length and UTF-8, a null as FF FF FF FF, kind first', () => {
     expect(encodeRecord(A).toString('hex')).toBe(
@@ -59,8 +66,26 @@ describe('canonical encoding', () => {
     ['an audit row', A, '45ad7700f637d2a6f60e618c4580bdf5d85026b08deb10f3b640150b5de96ccf'],
     ['an audit row with UTF-8 text and a target', B, '81bf049e1288b4c5d9e799adb87262a5110dfbb3eba9b9ba8bd7207ddc2e85ff'],
     ['a prune checkpoint', P, 'b7d81f7fdadbe08cf220194935094aa1e33cc0bb34c661fb2a72662acbb74f5d'],
+    ['a delivery event', D, '33171e69dd5279ca946180efe8cc3546ac6f919c14c7c01bf0036f036d7eebab'],
+    ['a delivery event without an error code', D2, '994a5a394d889b9ccebbdc246d52f132310a400ebfdd39c12b36343e1ce088f2'],
   ])('hashes %s as SHA-256(0x00 ‖ encoding)', (_name, record, hash) => {
     expect(rowHash(record)).toBe(hash);
+  });
+
+  it('writes a delivery event as "delivery", id, at, ref, message_sid, status, error_code', () => {
+    expect(encodeRecord(D).toString('hex')).toBe(
+      '0000000864656c69766572790000000231320000000d3137303030303030303130303000000003534d3100000006534d6f7574310000000b756e64656c697665726564000000053330303033',
+    );
+  });
+
+  it.each([
+    ['the status', { status: 'delivered' }],
+    ['the error code', { errorCode: '30005' }],
+    ['the error code made null', { errorCode: null }],
+    ['the reference', { ref: 'SM2' }],
+    ['text moved between fields', { ref: 'SM1SMout1', messageSid: '' }],
+  ])('changes a delivery event’s hash when %s changes', (_name, change) => {
+    expect(rowHash({ kind: 'delivery', row: { ...D.row, ...change } })).not.toBe(rowHash(D));
   });
 
   it.each([

@@ -11,7 +11,9 @@
  * the record's kind, which decides the fields that follow:
  *   audit:    "audit", id, at, message_sid, sender, command, target_id, outcome, segments
  *   prune:    "prune", id, cut_seq, cut_head, removed, oldest, newest, at
- * (a delivery event will be a third kind, "delivery", with its own fields: one more case here.)
+ *   delivery: "delivery", id, at, ref, message_sid, status, error_code
+ * (a delivery event is one row of `delivery_events`: a status callback for a reply; `ref` is the
+ * inbound message's MessageSid, `error_code` null when Twilio sent none.)
  *
  * Hashes (as in RFC 6962, a 0x00 prefix for leaves and 0x01 for interior nodes):
  *   row_hash  = SHA-256(0x00 ‖ encoding)
@@ -45,8 +47,22 @@ export interface PruneCheckpoint {
   at: number;
 }
 
+/** A delivery event (one status callback for a reply, a row of `delivery_events`), as sealed. */
+export interface DeliveryRecord {
+  id: number;
+  /** When it was recorded (ms). */
+  at: number;
+  /** The inbound message's MessageSid: the audit row it is about. */
+  ref: string;
+  /** The outbound message's MessageSid (the reply). */
+  messageSid: string;
+  status: string;
+  errorCode: string | null;
+}
+
 /** One record the chain seals, told apart by its kind. */
-export type ChainRecord = { kind: 'audit'; row: AuditRecord } | { kind: 'prune'; row: PruneCheckpoint };
+export type ChainRecord =
+  { kind: 'audit'; row: AuditRecord } | { kind: 'prune'; row: PruneCheckpoint } | { kind: 'delivery'; row: DeliveryRecord };
 
 /** The kinds of record the chain seals. */
 export type RecordKind = ChainRecord['kind'];
@@ -120,6 +136,10 @@ function fields(record: ChainRecord): (string | number | null)[] {
     case 'prune': {
       const r = record.row;
       return ['prune', r.id, r.cutSeq, r.cutHead, r.removed, r.oldest, r.newest, r.at];
+    }
+    case 'delivery': {
+      const r = record.row;
+      return ['delivery', r.id, r.at, r.ref, r.messageSid, r.status, r.errorCode];
     }
   }
 }

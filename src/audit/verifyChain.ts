@@ -3,7 +3,10 @@
  * as the database holds it now), then the rows that have no seal, it recomputes every hash and
  * names the first thing that does not fit.
  *
- *   - a seal whose row is gone: the row was deleted (unless a sealed prune checkpoint covers it);
+ * Audit rows and delivery events are checked alike, each named by its kind and id.
+ *
+ *   - a seal whose row is gone: the row was deleted (unless a sealed prune checkpoint covers it:
+ *     retention removes audit rows and their delivery events sealed up to its cut);
  *   - a row whose hash differs: edited, or reordered when its seal's hash is that of another row
  *     moved to its id;
  *   - a seq missing, or a head that does not follow: the seals themselves were changed;
@@ -18,6 +21,7 @@ import {
   type AuditRecord,
   type ChainHead,
   type ChainRecord,
+  type DeliveryRecord,
   type PruneCheckpoint,
   type Seal,
 } from './chain.js';
@@ -36,7 +40,9 @@ export type Verification =
       sealed: number;
       /** Audit rows present and verified. */
       rows: number;
-      /** Audit rows removed by prunes (sealed, covered by a checkpoint). */
+      /** Delivery events present and verified. */
+      deliveries: number;
+      /** Audit rows and delivery events removed by prunes (sealed, covered by a checkpoint). */
       pruned: number;
       /** Rows not sealed yet, within the unsealed window. */
       pending: number;
@@ -46,8 +52,10 @@ export type Verification =
     }
   | { ok: false; finding: string };
 
+const NAMES: Record<Seal['kind'], string> = { audit: 'audit row id', delivery: 'delivery event', prune: 'prune checkpoint' };
+
 function describe(seal: Seal): string {
-  return seal.kind === 'audit' ? `audit row id ${seal.rowId} (seal ${seal.seq})` : `prune checkpoint ${seal.rowId} (seal ${seal.seq})`;
+  return `${NAMES[seal.kind]} ${seal.rowId} (seal ${seal.seq})`;
 }
 
 /** Recomputes the chain from its seals; see the module's comment. */
@@ -55,6 +63,7 @@ export class ChainVerifier {
   private head: ChainHead = GENESIS;
   private finding: string | undefined;
   private rows = 0;
+  private deliveries = 0;
   private pruned = 0;
   private pending = 0;
   private lastSealedAt: number | null = null;
@@ -95,7 +104,7 @@ export class ChainVerifier {
       return;
     }
     if (record === undefined) {
-      if (seal.kind === 'audit' && seal.seq <= this.maxCut) this.pruned += 1;
+      if (seal.kind !== 'prune' && seal.seq <= this.maxCut) this.pruned += 1;
       else {
         this.finding = `${describe(seal)} was deleted`;
         return;
@@ -109,6 +118,7 @@ export class ChainVerifier {
         : `${describe(seal)} was edited`;
       return;
     } else if (record.kind === 'audit') this.rows += 1;
+    else if (record.kind === 'delivery') this.deliveries += 1;
     else this.confirmCheckpoint(record.row, seal);
     if (!this.intact) return;
     const hash = nextHead(this.head.hash, seal.seq, seal.sealedAt, seal.rowHash);
@@ -137,10 +147,19 @@ export class ChainVerifier {
 
   /** The audit rows that have no seal, after all seals were added. */
   addUnsealed(rows: readonly AuditRecord[]): void {
+    this.addUnsealedOf('audit', rows);
+  }
+
+  /** The delivery events that have no seal, after all seals were added. */
+  addUnsealedDeliveries(rows: readonly DeliveryRecord[]): void {
+    this.addUnsealedOf('delivery', rows);
+  }
+
+  private addUnsealedOf(kind: 'audit' | 'delivery', rows: readonly { id: number; at: number }[]): void {
     for (const row of rows) {
       if (!this.intact) return;
       if (maySeal(row.at, this.lastSealedAt)) this.pending += 1;
-      else this.finding = `audit row id ${row.id} has no seal and is older than the last seal: it was inserted`;
+      else this.finding = `${NAMES[kind]} ${row.id} has no seal and is older than the last seal: it was inserted`;
     }
   }
 
@@ -160,6 +179,7 @@ export class ChainVerifier {
       ok: true,
       sealed: this.head.seq,
       rows: this.rows,
+      deliveries: this.deliveries,
       pruned: this.pruned,
       pending: this.pending,
       head: this.head,
@@ -169,5 +189,12 @@ export class ChainVerifier {
 }
 
 function withId(record: ChainRecord, id: number): ChainRecord {
-  return record.kind === 'audit' ? { kind: 'audit', row: { ...record.row, id } } : { kind: 'prune', row: { ...record.row, id } };
+  switch (record.kind) {
+    case 'audit':
+      return { kind: 'audit', row: { ...record.row, id } };
+    case 'prune':
+      return { kind: 'prune', row: { ...record.row, id } };
+    case 'delivery':
+      return { kind: 'delivery', row: { ...record.row, id } };
+  }
 }

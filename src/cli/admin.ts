@@ -167,9 +167,12 @@ async function main(argv: string[]): Promise<number> {
           console.error(`audit log NOT intact: ${result.finding}`);
           return 1;
         }
+        const deliveries = result.deliveries > 0 ? `, ${result.deliveries} delivery events` : '';
         const pruned = result.pruned > 0 ? `, ${result.pruned} pruned under checkpoints` : '';
         const pending = result.pending > 0 ? `, ${result.pending} not sealed yet` : '';
-        console.log(`audit log intact: ${result.sealed} records sealed (${result.rows} audit rows present${pruned})${pending}`);
+        console.log(
+          `audit log intact: ${result.sealed} records sealed (${result.rows} audit rows${deliveries} present${pruned})${pending}`,
+        );
         if (result.extends) console.log(`extends the published head ${formatHead(result.extends)}`);
         console.log(`head ${formatHead(result.head)}`);
         return 0;

@@ -3,7 +3,7 @@
  * read them, and their mapping to the chain's types. The SQL is the same text on both backends.
  */
 import type { AuditCommand, Outcome } from '../audit/types.js';
-import type { AuditRecord, PruneCheckpoint, RecordKind, Seal } from '../audit/chain.js';
+import type { AuditRecord, DeliveryRecord, PruneCheckpoint, RecordKind, Seal } from '../audit/chain.js';
 import type { SealedEntry } from '../audit/verifyChain.js';
 import type { ChainState } from './sealPlan.js';
 
@@ -15,6 +15,13 @@ export interface ChainStateRow {
   scan_from: number;
   candidate_id: number | null;
   candidate_at: number | null;
+  delivery_scan_from: number;
+  delivery_candidate_id: number | null;
+  delivery_candidate_at: number | null;
+}
+
+function candidateOf(id: number | null, at: number | null): { id: number; at: number } | null {
+  return id !== null && at !== null ? { id, at } : null;
 }
 
 export function toChainState(r: ChainStateRow): ChainState {
@@ -22,13 +29,39 @@ export function toChainState(r: ChainStateRow): ChainState {
     head: { seq: r.seq, hash: r.head },
     lastSealedAt: r.last_sealed_at,
     scanFrom: r.scan_from,
-    candidate: r.candidate_id !== null && r.candidate_at !== null ? { id: r.candidate_id, at: r.candidate_at } : null,
+    candidate: candidateOf(r.candidate_id, r.candidate_at),
+    delivery: { scanFrom: r.delivery_scan_from, candidate: candidateOf(r.delivery_candidate_id, r.delivery_candidate_at) },
   };
 }
 
 /** The values of `UPDATE audit_chain`, in the order of {@link CHAIN_SQL.writeState}. */
 export function chainStateValues(s: ChainState): (number | string | null)[] {
-  return [s.head.seq, s.head.hash, s.lastSealedAt, s.scanFrom, s.candidate?.id ?? null, s.candidate?.at ?? null];
+  const d = s.delivery;
+  return [
+    s.head.seq,
+    s.head.hash,
+    s.lastSealedAt,
+    s.scanFrom,
+    s.candidate?.id ?? null,
+    s.candidate?.at ?? null,
+    d.scanFrom,
+    d.candidate?.id ?? null,
+    d.candidate?.at ?? null,
+  ];
+}
+
+/** A row of `delivery_events` as the sealer and verification read it. */
+export interface DeliveryEventRow {
+  id: number;
+  at: number;
+  ref: string;
+  message_sid: string;
+  status: string;
+  error_code: string | null;
+}
+
+export function toDeliveryRecord(r: DeliveryEventRow): DeliveryRecord {
+  return { id: r.id, at: r.at, ref: r.ref, messageSid: r.message_sid, status: r.status, errorCode: r.error_code };
 }
 
 /** One seal joined with its row (the columns of whichever table its kind names; nulls when gone). */
@@ -54,6 +87,12 @@ export interface SealedRow {
   c_oldest: number | null;
   c_newest: number | null;
   c_at: number | null;
+  d_id: number | null;
+  d_at: number | null;
+  d_ref: string | null;
+  d_message_sid: string | null;
+  d_status: string | null;
+  d_error_code: string | null;
 }
 
 export interface CheckpointRow {
@@ -97,13 +136,26 @@ export function toSealedEntry(r: SealedRow): SealedEntry {
     });
     return { seal, record: { kind: 'prune', row } };
   }
+  if (r.d_id !== null) {
+    const row = toDeliveryRecord({
+      id: r.d_id,
+      at: r.d_at ?? 0,
+      ref: r.d_ref ?? '',
+      message_sid: r.d_message_sid ?? '',
+      status: r.d_status ?? '',
+      error_code: r.d_error_code,
+    });
+    return { seal, record: { kind: 'delivery', row } };
+  }
   return { seal, record: undefined };
 }
 
 /** SQL of the chain, the same on both backends but for placeholders (`?` here; PostgreSQL numbers them). */
 export const CHAIN_SQL = {
-  state: `SELECT seq, head, last_sealed_at, scan_from, candidate_id, candidate_at FROM audit_chain WHERE id = 1`,
-  writeState: `UPDATE audit_chain SET seq = ?, head = ?, last_sealed_at = ?, scan_from = ?, candidate_id = ?, candidate_at = ? WHERE id = 1`,
+  state: `SELECT seq, head, last_sealed_at, scan_from, candidate_id, candidate_at,
+      delivery_scan_from, delivery_candidate_id, delivery_candidate_at FROM audit_chain WHERE id = 1`,
+  writeState: `UPDATE audit_chain SET seq = ?, head = ?, last_sealed_at = ?, scan_from = ?, candidate_id = ?, candidate_at = ?,
+      delivery_scan_from = ?, delivery_candidate_id = ?, delivery_candidate_at = ? WHERE id = 1`,
   unsealed: `SELECT a.id, a.at, a.message_sid, a.sender, a.command, a.target_id, a.outcome, a.segments FROM audit_log a
     WHERE a.id > ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'audit' AND s.row_id = a.id)
     ORDER BY a.id LIMIT ?`,
@@ -123,10 +175,13 @@ export const CHAIN_SQL = {
       a.id AS a_id, a.at AS a_at, a.message_sid AS a_message_sid, a.sender AS a_sender, a.command AS a_command,
       a.target_id AS a_target_id, a.outcome AS a_outcome, a.segments AS a_segments,
       c.id AS c_id, c.cut_seq AS c_cut_seq, c.cut_head AS c_cut_head, c.removed AS c_removed, c.oldest AS c_oldest,
-      c.newest AS c_newest, c.at AS c_at
+      c.newest AS c_newest, c.at AS c_at,
+      d.id AS d_id, d.at AS d_at, d.ref AS d_ref, d.message_sid AS d_message_sid, d.status AS d_status,
+      d.error_code AS d_error_code
     FROM audit_seals s
     LEFT JOIN audit_log a ON s.kind = 'audit' AND a.id = s.row_id
     LEFT JOIN audit_checkpoints c ON s.kind = 'prune' AND c.id = s.row_id
+    LEFT JOIN delivery_events d ON s.kind = 'delivery' AND d.id = s.row_id
     WHERE s.seq > ? ORDER BY s.seq LIMIT ?`,
   checkpoints: `SELECT id, cut_seq, cut_head, removed, oldest, newest, at FROM audit_checkpoints ORDER BY id`,
   // Retention's cut: the seal before the first one whose audit row is still present and recent.
@@ -140,8 +195,37 @@ export const CHAIN_SQL = {
   /** The delivery receipts of the rows {@link pruneRows} removes: run before it. */
   pruneDeliveries: `DELETE FROM delivery_events WHERE ref IN (SELECT message_sid FROM audit_log WHERE id IN
     (SELECT row_id FROM audit_seals WHERE kind = 'audit' AND seq <= ?))`,
+  /**
+   * The first seal of an audit row the cut would remove whose delivery events are sealed after the
+   * cut (null when none): the cut moves below it, so that every delivery event retention removes
+   * was sealed under the checkpoint.
+   */
+  deliverySealedAfterCut: `SELECT min(sa.seq) AS seq FROM audit_seals sa
+    JOIN audit_log a ON sa.kind = 'audit' AND a.id = sa.row_id
+    JOIN delivery_events d ON d.ref = a.message_sid
+    JOIN audit_seals sd ON sd.kind = 'delivery' AND sd.row_id = d.id
+    WHERE sa.seq <= ? AND sd.seq > ?`,
   nextCheckpointId: `SELECT coalesce(max(id), 0) + 1 AS id FROM audit_checkpoints`,
   insertCheckpoint: `INSERT INTO audit_checkpoints (id, cut_seq, cut_head, removed, oldest, newest, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+};
+
+/**
+ * The sealer's reads of delivery_events: the same pass as over the audit log ({@link CHAIN_SQL}'s
+ * `maxSealedAuditId` … `tail`, `maxAuditId`), with its own read position.
+ */
+export const DELIVERY_CHAIN_SQL = {
+  unsealed: `SELECT d.id, d.at, d.ref, d.message_sid, d.status, d.error_code FROM delivery_events d
+    WHERE d.id > ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'delivery' AND s.row_id = d.id)
+    ORDER BY d.id LIMIT ?`,
+  maxId: `SELECT coalesce(max(id), 0) AS id FROM delivery_events`,
+  maxSealedId: `SELECT coalesce(max(row_id), 0) AS id FROM audit_seals WHERE kind = 'delivery'`,
+  rowsBetween: `SELECT count(*) AS n FROM delivery_events WHERE id > ? AND id <= ?`,
+  sealsBetween: `SELECT count(*) AS n FROM audit_seals WHERE kind = 'delivery' AND row_id > ? AND row_id <= ?`,
+  unsealedBetween: `SELECT d.id, d.at, d.ref, d.message_sid, d.status, d.error_code FROM delivery_events d
+    WHERE d.id > ? AND d.id <= ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'delivery' AND s.row_id = d.id)
+    ORDER BY d.id LIMIT ?`,
+  tail: `SELECT id, at, ref, message_sid, status, error_code FROM delivery_events
+    WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
 };
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …`. */

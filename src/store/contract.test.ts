@@ -387,7 +387,7 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
           await recordEntry(store, entry({ messageSid: 'd' }));
           expect(await verifyAudit(store)).toMatchObject({ ok: true, sealed: 3, rows: 3, pending: 1 });
           const head = (await store.sealAudit(T0 + 3000)).head;
-          expect(await verifyAudit(other)).toEqual({ ok: true, sealed: 4, rows: 4, pruned: 0, pending: 0, head });
+          expect(await verifyAudit(other)).toEqual({ ok: true, sealed: 4, rows: 4, deliveries: 0, pruned: 0, pending: 0, head });
         }),
       );
 
@@ -431,6 +431,113 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
           expect(await verifyAudit(store)).toMatchObject({ ok: true, sealed: 5, rows: 2, pruned: 2, pending: 0 });
           expect(await verifyAudit(store, before)).toMatchObject({ ok: true, extends: before });
           expect(await verifyAudit(store, { seq: 1, hash: seals[0]?.seal.head ?? '' })).toMatchObject({ ok: true });
+        }),
+      );
+    });
+
+    describe('the audit chain over delivery events', () => {
+      const event = (over: Partial<DeliveryEvent> = {}): DeliveryEvent => ({
+        at: T0 + 1000,
+        ref: 'SMin',
+        messageSid: 'SMout',
+        status: 'sent',
+        errorCode: null,
+        ...over,
+      });
+      /** Drops delivery_events' triggers, as someone with write access could (each backend's syntax). */
+      const dropTriggers = async (f: StoreFixture) => {
+        for (const t of ['delivery_events_no_update', 'delivery_events_no_delete']) {
+          await f.sql(`DROP TRIGGER ${t} ON delivery_events`).catch(() => f.sql(`DROP TRIGGER ${t}`));
+        }
+      };
+
+      it(
+        'seals delivery events after the audit rows of a run, and verifies them',
+        withStore(async ({ store }) => {
+          await recordEntry(store, entry({ messageSid: 'SMin' }));
+          await store.recordDelivery(event());
+          await store.recordDelivery(event({ status: 'delivered', at: T0 + 2000 }));
+          expect((await store.sealAudit(T0 + 3000)).sealed).toBe(3);
+          const seals = await store.readSeals(0, 10);
+          expect(seals.map((e) => [e.seal.kind, e.record?.kind === 'delivery' ? e.record.row.status : undefined])).toEqual([
+            ['audit', undefined],
+            ['delivery', 'sent'],
+            ['delivery', 'delivered'],
+          ]);
+          await store.recordDelivery(event({ status: 'failed', at: T0 + 3500 }));
+          expect(await verifyAudit(store)).toMatchObject({ ok: true, sealed: 3, rows: 1, deliveries: 2, pending: 1 });
+          expect((await store.sealAudit(T0 + 4000)).sealed).toBe(1);
+          expect(await verifyAudit(store)).toMatchObject({ ok: true, sealed: 4, deliveries: 3, pending: 0 });
+        }),
+      );
+
+      it.each<[string, string, RegExp]>([
+        [
+          'an UPDATE',
+          `UPDATE delivery_events SET status = 'delivered' WHERE status = 'undelivered'`,
+          /^delivery event \d+ \(seal 3\) was edited$/,
+        ],
+        ['a DELETE', `DELETE FROM delivery_events WHERE status = 'undelivered'`, /^delivery event \d+ \(seal 3\) was deleted$/],
+        [
+          'an INSERT',
+          `INSERT INTO delivery_events (at, ref, message_sid, status, error_code) VALUES (${T0 + 1500}, 'SMin', 'SMout', 'delivered', NULL)`,
+          /^delivery event \d+ has no seal and is older than the last seal: it was inserted$/,
+        ],
+      ])('verify names %s of a delivery event done straight in the database with the triggers dropped', (_name, tamper, finding) =>
+        withStore(async (f) => {
+          const { store } = f;
+          await recordEntry(store, entry({ messageSid: 'SMin' }));
+          await store.recordDelivery(event());
+          await store.recordDelivery(event({ status: 'undelivered', errorCode: '30003', at: T0 + 2000 }));
+          await store.sealAudit(T0 + 3000);
+          await recordEntry(store, entry({ messageSid: 'SMlater', at: T0 + 2 * LATE_COMMIT_LIMIT_MS }));
+          await store.sealAudit(T0 + 2 * LATE_COMMIT_LIMIT_MS + 1000);
+          expect(await verifyAudit(store)).toMatchObject({ ok: true, deliveries: 2 });
+          await dropTriggers(f);
+          await f.sql(tamper);
+          const result = await verifyAudit(store);
+          expect(result.ok).toBe(false);
+          if (!result.ok) expect(result.finding).toMatch(finding);
+        })(),
+      );
+
+      it(
+        'a prune removes the delivery events of the rows it removes, sealed under its checkpoint, and the log still verifies',
+        withStore(async ({ store }) => {
+          const DAY = 24 * HOUR;
+          await recordEntry(store, entry({ at: T0 - 400 * DAY, messageSid: 'SMold' }));
+          await store.recordDelivery(event({ ref: 'SMold', at: T0 - 400 * DAY + 1000 }));
+          await store.sealAudit(T0 - 400 * DAY + 2000);
+          await recordEntry(store, entry({ at: T0 - 10 * DAY, messageSid: 'SMnew' }));
+          await store.recordDelivery(event({ ref: 'SMnew', at: T0 - 10 * DAY + 1000 }));
+          const before = (await store.sealAudit(T0 - 10 * DAY + 2000)).head;
+          const pruned = await store.pruneAudit(T0 - 365 * DAY, T0);
+          expect(pruned).toMatchObject({ removed: 1, checkpoint: { cutSeq: 2 } });
+          expect((await store.counts()).deliveryEvents).toBe(1);
+          expect((await store.readSeals(0, 10)).map((e) => [e.seal.kind, e.record === undefined])).toEqual([
+            ['audit', true],
+            ['delivery', true],
+            ['audit', false],
+            ['delivery', false],
+            ['prune', false],
+          ]);
+          expect(await verifyAudit(store)).toMatchObject({ ok: true, rows: 1, deliveries: 1, pruned: 2 });
+          expect(await verifyAudit(store, before)).toMatchObject({ ok: true, extends: before });
+        }),
+      );
+
+      it(
+        'a prune keeps an old row whose delivery event was sealed after rows it keeps, so that the log still verifies',
+        withStore(async ({ store }) => {
+          const DAY = 24 * HOUR;
+          await recordEntry(store, entry({ at: T0 - 400 * DAY, messageSid: 'SMold' }));
+          await store.sealAudit(T0 - 400 * DAY + 2000);
+          await recordEntry(store, entry({ at: T0 - 10 * DAY, messageSid: 'SMnew' }));
+          await store.recordDelivery(event({ ref: 'SMold', at: T0 - 10 * DAY + 1000 })); // a late callback
+          await store.sealAudit(T0 - 10 * DAY + 2000);
+          expect(await store.pruneAudit(T0 - 365 * DAY, T0)).toEqual({ removed: 0 });
+          expect((await store.counts()).deliveryEvents).toBe(1);
+          expect(await verifyAudit(store)).toMatchObject({ ok: true, rows: 2, deliveries: 1, pruned: 0 });
         }),
       );
     });
@@ -518,8 +625,10 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
         withStore(async (f) => {
           const { store } = f;
           await recordEntry(store, entry({ messageSid: 'SMold', at: T0 - 400 * 24 * HOUR }));
-          await recordEntry(store, entry({ messageSid: 'SMin' }));
           await store.recordDelivery(receipt({ ref: 'SMold', at: T0 - 400 * 24 * HOUR }));
+          // Sealed before the newer row: a row whose events are sealed after rows the prune keeps waits for a later prune.
+          await store.sealAudit(T0 - 400 * 24 * HOUR + 1000);
+          await recordEntry(store, entry({ messageSid: 'SMin' }));
           await store.recordDelivery(receipt());
           await expect(f.sql(`UPDATE delivery_events SET status = 'delivered'`)).rejects.toThrow(/append-only/);
           await expect(f.sql(`DELETE FROM delivery_events`)).rejects.toThrow(/append-only/);

@@ -139,6 +139,13 @@ export const MIGRATIONS: readonly Migration[] = [
      BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
    CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
      BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;`,
+
+  // 7: the chain covers delivery events too: the sealer's pass over delivery_events has its
+  // own read position, like the audit log's scan_from/candidate. Its first run seals the events
+  // recorded before this migration.
+  `ALTER TABLE audit_chain ADD COLUMN delivery_scan_from INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE audit_chain ADD COLUMN delivery_candidate_id INTEGER;
+   ALTER TABLE audit_chain ADD COLUMN delivery_candidate_at INTEGER;`,
 ];
 
 /** The schema version this code expects. */

@@ -177,6 +177,38 @@ describe('the audit chain across transactions and nodes', () => {
     }
   });
 
+  it('seals a delivery event that commits after a higher id was sealed, at a later seal, and verifies intact', async () => {
+    const store = await open();
+    await recordEntry(store, auditEntry({ at: T0, messageSid: 'SMin' }));
+    const pg = (await import('pg')).default;
+    const slow = new pg.Client({ connectionString: db.url });
+    await slow.connect();
+    try {
+      // A callback's transaction takes event id 1 and stays open while another (id 2) commits and is sealed.
+      await slow.query('BEGIN');
+      const held = await slow.query<{ id: string }>(
+        `INSERT INTO delivery_events (at, ref, message_sid, status, error_code) VALUES ($1, 'SMin', 'SMout', 'sent', NULL) RETURNING id`,
+        [T0 + 100],
+      );
+      expect(Number(held.rows[0]?.id)).toBe(1);
+      await store.recordDelivery({ at: T0 + 200, ref: 'SMin', messageSid: 'SMout', status: 'delivered', errorCode: null });
+      expect(await store.sealAudit(T0 + 1_000)).toMatchObject({ sealed: 2, head: { seq: 2 } });
+      await slow.query('COMMIT');
+      const other = await open();
+      const runs = await Promise.all([store.sealAudit(T0 + 2_000), other.sealAudit(T0 + 2_000)]);
+      expect(runs.map((r) => r.sealed).sort()).toEqual([0, 1]);
+      const seals = await store.readSeals(0, 10);
+      expect(seals.map((e) => [e.seal.seq, e.seal.kind, e.seal.rowId])).toEqual([
+        [1, 'audit', 1],
+        [2, 'delivery', 2],
+        [3, 'delivery', 1],
+      ]);
+      expect(await verifyAudit(store)).toMatchObject({ ok: true, sealed: 3, rows: 1, deliveries: 2, pending: 0 });
+    } finally {
+      await slow.end();
+    }
+  });
+
   it('refuses UPDATE, DELETE and TRUNCATE of the seals and checkpoints', async () => {
     const store = await open();
     await recordEntry(store, auditEntry({ at: T0 - 400 * 86_400_000, messageSid: 'SMold' }));

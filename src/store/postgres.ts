@@ -30,22 +30,35 @@ import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } 
 import type { AccessEntry, AuditCommand, DeliveryEvent, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { errorCode, errorMessage } from '../errors.js';
-import { GENESIS, type AuditRecord, type ChainHead, type PruneCheckpoint, type Seal } from '../audit/chain.js';
+import { GENESIS, type AuditRecord, type ChainHead, type DeliveryRecord, type PruneCheckpoint, type Seal } from '../audit/chain.js';
 import type { SealedEntry } from '../audit/verifyChain.js';
 import {
   CHAIN_SQL,
   chainStateValues,
+  DELIVERY_CHAIN_SQL,
   numbered,
   toChainState,
   toCheckpoint,
+  toDeliveryRecord,
   toSealedEntry,
   type ChainStateRow,
   type CheckpointRow,
+  type DeliveryEventRow,
   type SealedRow,
 } from './chainRows.js';
 import { shownStatus, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
 import { CITIZEN_COLUMNS, toCitizen, type CitizenRow } from './citizenRows.js';
-import { advanceScan, appendSeals, SEAL_BATCH, sealAuditBatch, type ChainState } from './sealPlan.js';
+import {
+  advanceScan,
+  appendSeals,
+  passLastSealedAt,
+  SEAL_BATCH,
+  sealAuditBatch,
+  sealDeliveryBatch,
+  scanOf,
+  type ChainState,
+  type ScannedKind,
+} from './sealPlan.js';
 import { beginPostgresSeed } from './postgresCitizens.js';
 import { isUnavailable, redact } from './postgresErrors.js';
 import { EXPECTED_TABLES, EXPECTED_TRIGGERS, migrate, SCHEMA_VERSION, schemaVersion } from './postgresMigrations.js';
@@ -144,6 +157,40 @@ const PG_CHAIN = {
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[])`,
 };
 
+/** The sealer's reads of delivery_events, with PostgreSQL's placeholders. */
+const PG_DELIVERY_CHAIN = Object.fromEntries(Object.entries(DELIVERY_CHAIN_SQL).map(([k, sql]) => [k, numbered(sql)])) as Record<
+  keyof typeof DELIVERY_CHAIN_SQL,
+  string
+>;
+
+/** The statements of one pass of the sealer over one table. */
+interface PassSql {
+  maxSealed: string;
+  rowsBetween: string;
+  sealsBetween: string;
+  unsealedBetween: string;
+  tail: string;
+  maxId: string;
+}
+
+const AUDIT_PASS: PassSql = {
+  maxSealed: PG_CHAIN.maxSealedAuditId,
+  rowsBetween: PG_CHAIN.rowsBetween,
+  sealsBetween: PG_CHAIN.sealsBetween,
+  unsealedBetween: PG_CHAIN.unsealedBetween,
+  tail: PG_CHAIN.tail,
+  maxId: PG_CHAIN.maxAuditId,
+};
+
+const DELIVERY_PASS: PassSql = {
+  maxSealed: PG_DELIVERY_CHAIN.maxSealedId,
+  rowsBetween: PG_DELIVERY_CHAIN.rowsBetween,
+  sealsBetween: PG_DELIVERY_CHAIN.sealsBetween,
+  unsealedBetween: PG_DELIVERY_CHAIN.unsealedBetween,
+  tail: PG_DELIVERY_CHAIN.tail,
+  maxId: PG_DELIVERY_CHAIN.maxId,
+};
+
 async function insertSeals(client: ClientBase, seals: readonly Seal[]): Promise<void> {
   if (seals.length === 0) return;
   await client.query(PG_CHAIN.insertSeals, [
@@ -158,8 +205,9 @@ async function insertSeals(client: ClientBase, seals: readonly Seal[]): Promise<
 
 /**
  * One sealer run in the caller's transaction: locks the chain's state row, seals every committed
- * audit row it may (each statement of READ COMMITTED sees what committed before it began, so a
- * row that committed late, below rows sealed already, is found by a later run), saves the state.
+ * audit row it may, then every committed delivery event (each statement of READ COMMITTED sees what
+ * committed before it began, so a row that committed late, below rows sealed already, is found by
+ * a later run: each table has its own read position), saves the state.
  */
 async function sealIn(client: ClientBase, now: number): Promise<{ result: SealResult; state: ChainState }> {
   const locked = (await client.query<ChainStateRow>(PG_CHAIN.lockState)).rows[0];
@@ -168,30 +216,47 @@ async function sealIn(client: ClientBase, now: number): Promise<{ result: SealRe
   let state = before;
   let sealed = 0;
   const one = async (sql: string, values: unknown[] = []) => (await client.query<{ n: number; id: number }>(sql, values)).rows[0];
-  const maxSealed = (await one(PG_CHAIN.maxSealedAuditId))?.id ?? 0;
-  const phases: [string, number, number][] = [];
-  if (state.scanFrom < maxSealed) {
-    const rows = (await one(PG_CHAIN.rowsBetween, [state.scanFrom, maxSealed]))?.n;
-    const seals = (await one(PG_CHAIN.sealsBetween, [state.scanFrom, maxSealed]))?.n;
-    if (rows !== seals) phases.push([PG_CHAIN.unsealedBetween, state.scanFrom, maxSealed]);
-  }
-  phases.push([PG_CHAIN.tail, Math.max(state.scanFrom, maxSealed), Number.MAX_SAFE_INTEGER]);
-  for (const [read, from, to] of phases) {
-    let after = from;
-    for (;;) {
-      const rows = (await client.query<AuditRow>(read, [after, to, SEAL_BATCH])).rows.map(toAuditEntry);
-      const last = rows.at(-1);
-      if (!last) break;
-      const batch = sealAuditBatch(state, rows, now, before.lastSealedAt);
-      await insertSeals(client, batch.seals);
-      sealed += batch.seals.length;
-      state = batch.state;
-      after = last.id;
-      if (rows.length < SEAL_BATCH) break;
+  const pass = async <R extends { id: number }>(
+    kind: ScannedKind,
+    sql: PassSql,
+    read: (rows: QueryResultRow[]) => R[],
+    seal: (state: ChainState, rows: R[], now: number, lastSealedAt: number | null) => { seals: Seal[]; state: ChainState },
+  ): Promise<number> => {
+    const lastSealedAt = passLastSealedAt(before, kind);
+    const { scanFrom } = scanOf(state, kind);
+    const maxSealed = (await one(sql.maxSealed))?.id ?? 0;
+    const phases: [string, number, number][] = [];
+    if (scanFrom < maxSealed) {
+      const rows = (await one(sql.rowsBetween, [scanFrom, maxSealed]))?.n;
+      const seals = (await one(sql.sealsBetween, [scanFrom, maxSealed]))?.n;
+      if (rows !== seals) phases.push([sql.unsealedBetween, scanFrom, maxSealed]);
     }
-  }
-  const maxId = (await client.query<{ id: number }>(PG_CHAIN.maxAuditId)).rows[0]?.id ?? 0;
-  state = advanceScan(state, maxId, now);
+    phases.push([sql.tail, Math.max(scanFrom, maxSealed), Number.MAX_SAFE_INTEGER]);
+    for (const [text, from, to] of phases) {
+      let after = from;
+      for (;;) {
+        const rows = read((await client.query<QueryResultRow>(text, [after, to, SEAL_BATCH])).rows);
+        const last = rows.at(-1);
+        if (!last) break;
+        const batch = seal(state, rows, now, lastSealedAt);
+        await insertSeals(client, batch.seals);
+        sealed += batch.seals.length;
+        state = batch.state;
+        after = last.id;
+        if (rows.length < SEAL_BATCH) break;
+      }
+    }
+    return (await one(sql.maxId))?.id ?? 0;
+  };
+  const maxAuditId = await pass<AuditRecord>('audit', AUDIT_PASS, (rows) => (rows as AuditRow[]).map(toAuditEntry), sealAuditBatch);
+  const maxDeliveryId = await pass<DeliveryRecord>(
+    'delivery',
+    DELIVERY_PASS,
+    (rows) => (rows as DeliveryEventRow[]).map(toDeliveryRecord),
+    sealDeliveryBatch,
+  );
+  state = advanceScan(state, maxAuditId, now, 'audit');
+  state = advanceScan(state, maxDeliveryId, now, 'delivery');
   const values = chainStateValues(state);
   const old = chainStateValues(before);
   if (values.some((v, i) => v !== old[i])) await client.query(PG_CHAIN.writeState, values);
@@ -632,7 +697,12 @@ export class PostgresStore implements Store {
     };
     const firstKept = (await one<{ seq: number | null }>(PG_CHAIN.firstKept, [before])).seq;
     const lastCut = (await one<{ seq: number }>(PG_CHAIN.lastCut)).seq;
-    const cut = Math.max(lastCut, firstKept === null ? state.head.seq : firstKept - 1);
+    let cut = Math.max(lastCut, firstKept === null ? state.head.seq : firstKept - 1);
+    for (;;) {
+      const after = (await one<{ seq: number | null }>(PG_CHAIN.deliverySealedAfterCut, [cut, cut])).seq;
+      if (after === null) break;
+      cut = after - 1;
+    }
     const range = await one<{ removed: number; oldest: number | null; newest: number | null }>(PG_CHAIN.cutRange, [cut]);
     if (range.removed === 0) return { removed: 0 };
     // The one exception to append-only: the trigger allows DELETE while this transaction-local
@@ -686,6 +756,12 @@ export class PostgresStore implements Store {
   async readUnsealedAudit(afterId: number, limit: number): Promise<AuditRecord[]> {
     return this.withMaintenance(async (client) =>
       (await client.query<AuditRow>(PG_CHAIN.unsealed, [afterId, limit])).rows.map(toAuditEntry),
+    );
+  }
+
+  async readUnsealedDeliveries(afterId: number, limit: number): Promise<DeliveryRecord[]> {
+    return this.withMaintenance(async (client) =>
+      (await client.query<DeliveryEventRow>(PG_DELIVERY_CHAIN.unsealed, [afterId, limit])).rows.map(toDeliveryRecord),
     );
   }
 

@@ -157,6 +157,13 @@ export const MIGRATIONS: readonly (string | null)[] = [
      FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_append_only();
    CREATE TRIGGER audit_checkpoints_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_checkpoints
      FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_append_only();`,
+
+  // 7: the chain covers delivery events too, as in SQLite's 7: the sealer's pass over delivery_events has its
+  // own read position, like the audit log's scan_from/candidate. Its first run seals the events
+  // recorded before this migration.
+  `ALTER TABLE audit_chain ADD COLUMN delivery_scan_from bigint NOT NULL DEFAULT 0;
+   ALTER TABLE audit_chain ADD COLUMN delivery_candidate_id bigint;
+   ALTER TABLE audit_chain ADD COLUMN delivery_candidate_at bigint;`,
 ];
 
 /** The schema version this code expects. */

@@ -18,19 +18,29 @@ import {
   sealRecords,
   type AuditRecord,
   type ChainHead,
+  type DeliveryRecord,
   type ChainRecord,
   type Seal,
 } from '../audit/chain.js';
 
+/** Where the sealer's pass over one table reads from. */
+export interface ScanPosition {
+  /** Rows at or below this id are sealed, or can no longer be. */
+  scanFrom: number;
+  /** The highest id visible at `at`: becomes `scanFrom` once old enough. */
+  candidate: { id: number; at: number } | null;
+}
+
+/** The tables the sealer passes over, each with its own read position. */
+export type ScannedKind = 'audit' | 'delivery';
+
 /** The chain's state row (`audit_chain`), locked by each run of the sealer. */
-export interface ChainState {
+export interface ChainState extends ScanPosition {
   head: ChainHead;
   /** The latest seal's time, null before the first. */
   lastSealedAt: number | null;
-  /** Audit rows at or below this id are sealed, or can no longer be. */
-  scanFrom: number;
-  /** The highest audit id visible at `at`: becomes `scanFrom` once old enough. */
-  candidate: { id: number; at: number } | null;
+  /** The audit log's position is `scanFrom`/`candidate`; the delivery events' is this one. */
+  delivery: ScanPosition;
 }
 
 /** The state of an empty chain. */
@@ -39,7 +49,28 @@ export const EMPTY_CHAIN: ChainState = {
   lastSealedAt: null,
   scanFrom: 0,
   candidate: null,
+  delivery: { scanFrom: 0, candidate: null },
 };
+
+/** The read position of one table's pass. */
+export function scanOf(state: ChainState, kind: ScannedKind): ScanPosition {
+  return kind === 'audit' ? { scanFrom: state.scanFrom, candidate: state.candidate } : state.delivery;
+}
+
+function withScan(state: ChainState, kind: ScannedKind, scan: ScanPosition): ChainState {
+  return kind === 'audit' ? { ...state, ...scan } : { ...state, delivery: scan };
+}
+
+/**
+ * The time a pass judges late commits against ({@link maySeal}): the latest seal's time before the
+ * run began, or null when this table's pass never ran (its position has no candidate yet). Then
+ * every row may be sealed: the rows a table held before it was first sealed (an upgrade) are
+ * sealed by the first run, as the audit log's were when the chain began.
+ */
+export function passLastSealedAt(before: ChainState, kind: ScannedKind): number | null {
+  const scan = scanOf(before, kind);
+  return scan.candidate === null && scan.scanFrom === 0 ? null : before.lastSealedAt;
+}
 
 /** Unsealed audit rows read per statement by a sealer run. */
 export const SEAL_BATCH = 2_000;
@@ -71,13 +102,31 @@ export function sealAuditBatch(
   );
 }
 
-/** At the end of a run: moves `scanFrom` up when it safely can, given the highest audit id now visible. */
-export function advanceScan(state: ChainState, maxAuditId: number, now: number): ChainState {
-  let { scanFrom, candidate } = state;
+/** The same for delivery events: seals those that may be sealed, after the audit rows of the run. */
+export function sealDeliveryBatch(
+  state: ChainState,
+  rows: readonly DeliveryRecord[],
+  now: number,
+  lastSealedAt: number | null,
+): { seals: Seal[]; state: ChainState } {
+  const eligible = rows.filter((r) => maySeal(r.at, lastSealedAt));
+  return appendSeals(
+    state,
+    eligible.map((row) => ({ kind: 'delivery', row })),
+    now,
+  );
+}
+
+/**
+ * At the end of a run: moves a table's `scanFrom` up when it safely can, given the highest id now
+ * visible in it (the audit log's unless `kind` says otherwise).
+ */
+export function advanceScan(state: ChainState, maxId: number, now: number, kind: ScannedKind = 'audit'): ChainState {
+  let { scanFrom, candidate } = scanOf(state, kind);
   if (candidate && state.lastSealedAt !== null && candidate.at + LATE_COMMIT_LIMIT_MS < state.lastSealedAt) {
     scanFrom = Math.max(scanFrom, candidate.id);
     candidate = null;
   }
-  candidate ??= { id: maxAuditId, at: now };
-  return { ...state, scanFrom, candidate };
+  candidate ??= { id: maxId, at: now };
+  return withScan(state, kind, { scanFrom, candidate });
 }

@@ -14,21 +14,34 @@ import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } 
 import type { AccessEntry, AuditCommand, DeliveryEvent, LookupCommand, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
-import { GENESIS, type AuditRecord, type ChainHead, type PruneCheckpoint } from '../audit/chain.js';
+import { GENESIS, type AuditRecord, type ChainHead, type DeliveryRecord, type PruneCheckpoint, type Seal } from '../audit/chain.js';
 import type { SealedEntry } from '../audit/verifyChain.js';
 import {
   CHAIN_SQL,
   chainStateValues,
+  DELIVERY_CHAIN_SQL,
   toChainState,
   toCheckpoint,
+  toDeliveryRecord,
   toSealedEntry,
   type ChainStateRow,
   type CheckpointRow,
+  type DeliveryEventRow,
   type SealedRow,
 } from './chainRows.js';
 import { AUDIT_NO_DELETE_TRIGGER, DELIVERY_NO_DELETE_TRIGGER, SCHEMA_VERSION, migrate } from './migrations.js';
 import { shownStatus, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
-import { advanceScan, appendSeals, SEAL_BATCH, sealAuditBatch, type ChainState } from './sealPlan.js';
+import {
+  advanceScan,
+  appendSeals,
+  passLastSealedAt,
+  SEAL_BATCH,
+  sealAuditBatch,
+  sealDeliveryBatch,
+  scanOf,
+  type ChainState,
+  type ScannedKind,
+} from './sealPlan.js';
 import { beginSeed, toCitizen, UPSERT_CITIZEN, type CitizenRow } from './sqliteCitizens.js';
 import { JobFailure, SqliteWriter } from './sqliteWriter.js';
 import {
@@ -213,9 +226,14 @@ export class SqliteStore implements Store {
       keyof typeof CHAIN_SQL,
       Database.Statement
     >;
+    this.deliveryChain = Object.fromEntries(Object.entries(DELIVERY_CHAIN_SQL).map(([k, sql]) => [k, p(sql)])) as Record<
+      keyof typeof DELIVERY_CHAIN_SQL,
+      Database.Statement
+    >;
   }
 
   private readonly chain: Record<keyof typeof CHAIN_SQL, Database.Statement>;
+  private readonly deliveryChain: Record<keyof typeof DELIVERY_CHAIN_SQL, Database.Statement>;
 
   async findCitizen(idNumber: string): Promise<Citizen | undefined> {
     return this.citizen(idNumber);
@@ -356,7 +374,12 @@ export class SqliteStore implements Store {
     let state = this.chainState();
     const firstKept = (chain.firstKept.get(before) as { seq: number | null }).seq;
     const lastCut = (chain.lastCut.get() as { seq: number }).seq;
-    const cut = Math.max(lastCut, firstKept === null ? state.head.seq : firstKept - 1);
+    let cut = Math.max(lastCut, firstKept === null ? state.head.seq : firstKept - 1);
+    for (;;) {
+      const after = (chain.deliverySealedAfterCut.get(cut, cut) as { seq: number | null }).seq;
+      if (after === null) break;
+      cut = after - 1;
+    }
     const range = chain.cutRange.get(cut) as { removed: number; oldest: number | null; newest: number | null };
     if (range.removed === 0) return { removed: 0 };
     db.exec('DROP TRIGGER audit_log_no_delete; DROP TRIGGER delivery_events_no_delete');
@@ -397,35 +420,63 @@ export class SqliteStore implements Store {
     return toChainState(this.chain.state.get() as ChainStateRow);
   }
 
-  /** One sealer run inside the writer's transaction (SQLite's write lock makes it the only one). */
+  /**
+   * One sealer run inside the writer's transaction (SQLite's write lock makes it the only one): a
+   * pass over the audit log, then one over the delivery events, each from its own read position.
+   */
   private sealNow(now: number): SealResult {
-    const { chain } = this;
-    let state = this.chainState();
-    const before = state;
-    const lastSealedAt = state.lastSealedAt;
+    const { chain, deliveryChain: d } = this;
+    const before = this.chainState();
+    let state = before;
     let sealed = 0;
-    const maxSealed = (chain.maxSealedAuditId.get() as { id: number }).id;
-    const count = (st: Database.Statement) => (st.get(state.scanFrom, maxSealed) as { n: number }).n;
-    const phases: [Database.Statement, number, number][] = [];
-    if (state.scanFrom < maxSealed && count(chain.rowsBetween) !== count(chain.sealsBetween)) {
-      phases.push([chain.unsealedBetween, state.scanFrom, maxSealed]);
-    }
-    phases.push([chain.tail, Math.max(state.scanFrom, maxSealed), Number.MAX_SAFE_INTEGER]);
-    for (const [read, from, to] of phases) {
-      let after = from;
-      for (;;) {
-        const rows = (read.all(after, to, SEAL_BATCH) as AuditRow[]).map(toAuditEntry);
-        const last = rows.at(-1);
-        if (!last) break;
-        const batch = sealAuditBatch(state, rows, now, lastSealedAt);
-        for (const seal of batch.seals) chain.insertSeal.run(seal.seq, seal.kind, seal.rowId, seal.rowHash, seal.sealedAt, seal.head);
-        sealed += batch.seals.length;
-        state = batch.state;
-        after = last.id;
-        if (rows.length < SEAL_BATCH) break;
+    const pass = <R extends { id: number }>(
+      kind: ScannedKind,
+      sql: { maxSealed: Database.Statement; rowsBetween: Database.Statement; sealsBetween: Database.Statement },
+      reads: { unsealedBetween: Database.Statement; tail: Database.Statement; maxId: Database.Statement },
+      read: (rows: unknown[]) => R[],
+      seal: (state: ChainState, rows: R[], now: number, lastSealedAt: number | null) => { seals: Seal[]; state: ChainState },
+    ) => {
+      const lastSealedAt = passLastSealedAt(before, kind);
+      const { scanFrom } = scanOf(state, kind);
+      const maxSealed = (sql.maxSealed.get() as { id: number }).id;
+      const count = (st: Database.Statement) => (st.get(scanFrom, maxSealed) as { n: number }).n;
+      const phases: [Database.Statement, number, number][] = [];
+      if (scanFrom < maxSealed && count(sql.rowsBetween) !== count(sql.sealsBetween)) {
+        phases.push([reads.unsealedBetween, scanFrom, maxSealed]);
       }
-    }
-    state = advanceScan(state, (chain.maxAuditId.get() as { id: number }).id, now);
+      phases.push([reads.tail, Math.max(scanFrom, maxSealed), Number.MAX_SAFE_INTEGER]);
+      for (const [st, from, to] of phases) {
+        let after = from;
+        for (;;) {
+          const rows = read(st.all(after, to, SEAL_BATCH));
+          const last = rows.at(-1);
+          if (!last) break;
+          const batch = seal(state, rows, now, lastSealedAt);
+          for (const x of batch.seals) chain.insertSeal.run(x.seq, x.kind, x.rowId, x.rowHash, x.sealedAt, x.head);
+          sealed += batch.seals.length;
+          state = batch.state;
+          after = last.id;
+          if (rows.length < SEAL_BATCH) break;
+        }
+      }
+      return (reads.maxId.get() as { id: number }).id;
+    };
+    const maxAuditId = pass<AuditRecord>(
+      'audit',
+      { maxSealed: chain.maxSealedAuditId, rowsBetween: chain.rowsBetween, sealsBetween: chain.sealsBetween },
+      { unsealedBetween: chain.unsealedBetween, tail: chain.tail, maxId: chain.maxAuditId },
+      (rows) => (rows as AuditRow[]).map(toAuditEntry),
+      sealAuditBatch,
+    );
+    const maxDeliveryId = pass<DeliveryRecord>(
+      'delivery',
+      { maxSealed: d.maxSealedId, rowsBetween: d.rowsBetween, sealsBetween: d.sealsBetween },
+      { unsealedBetween: d.unsealedBetween, tail: d.tail, maxId: d.maxId },
+      (rows) => (rows as DeliveryEventRow[]).map(toDeliveryRecord),
+      sealDeliveryBatch,
+    );
+    state = advanceScan(state, maxAuditId, now, 'audit');
+    state = advanceScan(state, maxDeliveryId, now, 'delivery');
     const values = chainStateValues(state);
     if (values.some((v, i) => v !== chainStateValues(before)[i])) chain.writeState.run(...values);
     return { sealed, head: state.head };
@@ -445,6 +496,10 @@ export class SqliteStore implements Store {
 
   async readUnsealedAudit(afterId: number, limit: number): Promise<AuditRecord[]> {
     return (this.chain.unsealed.all(afterId, limit) as AuditRow[]).map(toAuditEntry);
+  }
+
+  async readUnsealedDeliveries(afterId: number, limit: number): Promise<DeliveryRecord[]> {
+    return (this.deliveryChain.unsealed.all(afterId, limit) as DeliveryEventRow[]).map(toDeliveryRecord);
   }
 
   async auditCheckpoints(): Promise<PruneCheckpoint[]> {

@@ -7,7 +7,7 @@
 import type { AccessEntry, AuditCommand, AuditEntry, DeliveryEvent, Outcome } from '../audit/types.js';
 import type { SenderState } from '../audit/senders.js';
 import type { Citizen } from '../citizens/types.js';
-import type { AuditRecord, ChainHead, PruneCheckpoint } from '../audit/chain.js';
+import type { AuditRecord, ChainHead, DeliveryRecord, PruneCheckpoint } from '../audit/chain.js';
 import type { SealedEntry } from '../audit/verifyChain.js';
 
 /** One inbound message to admit: what the store must read for the decision, and the keys it records under. */
@@ -207,15 +207,18 @@ export interface Store {
   /**
    * Retention, the one allowed exception to append-only: seals what is committed, then deletes the
    * audit rows older than `before` whose seals form a prefix of the chain (a row sealed after a
-   * newer one waits for the next prune), and seals a checkpoint of what it removed (count, time
-   * range, the seq and head at the cut). The seals stay (hashes only), so every head published
-   * before still verifies. `now` is the checkpoint's time.
+   * newer one waits for the next prune), with their delivery events, and seals a checkpoint of what
+   * it removed (count, time range, the seq and head at the cut). The cut is never after the seal of
+   * such a row whose delivery events were sealed after the cut, so that every delivery event removed
+   * is sealed under the checkpoint (the row waits for a later prune). The seals stay (hashes only),
+   * so every head published before still verifies. `now` is the checkpoint's time.
    */
   pruneAudit(before: number, now?: number): Promise<PruneAuditResult>;
 
   /**
    * Seals, in id order, every committed audit row without a seal that may still be sealed
-   * (`maySeal` in src/audit/chain.ts: not older than the last seal by more than the late-commit limit), at `now`.
+   * (`maySeal` in src/audit/chain.ts: not older than the last seal by more than the late-commit limit), at `now`;
+   * then, the same way, every committed delivery event (a second pass with its own read position).
    * One node at a time: runs hold the chain's state row locked. Rows that commit late (a lower
    * id after higher ones were sealed) get a later seal.
    */
@@ -226,6 +229,8 @@ export interface Store {
   readSeals(afterSeq: number, limit: number): Promise<SealedEntry[]>;
   /** Audit rows without a seal, in id order after `afterId`. */
   readUnsealedAudit(afterId: number, limit: number): Promise<AuditRecord[]>;
+  /** Delivery events without a seal, in id order after `afterId`. */
+  readUnsealedDeliveries(afterId: number, limit: number): Promise<DeliveryRecord[]>;
   /** Every prune checkpoint, oldest first. */
   auditCheckpoints(): Promise<PruneCheckpoint[]>;
   /**

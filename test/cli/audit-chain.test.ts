@@ -47,6 +47,8 @@ function sqliteBackend(): Promise<Backend> {
     dropTriggers: async () => {
       await exec('DROP TRIGGER audit_log_no_update');
       await exec('DROP TRIGGER audit_log_no_delete');
+      await exec('DROP TRIGGER delivery_events_no_update');
+      await exec('DROP TRIGGER delivery_events_no_delete');
     },
     cleanup: () => {
       rmSync(dir, { recursive: true, force: true });
@@ -72,6 +74,8 @@ async function postgresBackend(): Promise<Backend> {
     dropTriggers: async () => {
       await exec('DROP TRIGGER audit_log_no_update ON audit_log');
       await exec('DROP TRIGGER audit_log_no_delete ON audit_log');
+      await exec('DROP TRIGGER delivery_events_no_update ON delivery_events');
+      await exec('DROP TRIGGER delivery_events_no_delete ON delivery_events');
     },
     cleanup: async () => {
       await db.drop();
@@ -175,6 +179,71 @@ describe.each([
     const r = admin('verify-audit', '--head', 'abc');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--head takes a head as audit-head prints it/);
+  });
+});
+
+describe.each([
+  ['SQLite', sqliteBackend],
+  ['PostgreSQL', postgresBackend],
+])('the audit chain over delivery events on %s', (_name, makeBackend) => {
+  let b: Backend;
+  const admin = (...args: string[]) => runTool('admin', args, b.env);
+  const event = (ref: string, at: number, status: string) => ({ at, ref, messageSid: `SMout-${ref}`, status, errorCode: null });
+
+  // The oldest row's reply events are sealed before the newer rows come, as a running server seals them.
+  beforeEach(async () => {
+    b = await makeBackend();
+    const store = await b.open();
+    const [first, ...rest] = rows;
+    if (first) await recordEntry(store, first);
+    await store.recordDelivery(event('SMchain1', now - 400 * DAY + 1000, 'sent'));
+    await store.recordDelivery(event('SMchain1', now - 400 * DAY + 2000, 'undelivered'));
+    await store.sealAudit(now - 400 * DAY + 3000);
+    for (const r of rest) await recordEntry(store, r);
+    await store.recordDelivery(event('SMchain5', now - 10 * DAY + 1000, 'delivered'));
+    await store.close();
+  });
+  afterEach(async () => {
+    await b.cleanup();
+  });
+
+  it.each<[string, (b: Backend) => Promise<void>, RegExp]>([
+    ['an UPDATE', (b) => b.exec(`UPDATE delivery_events SET status = 'delivered' WHERE id = 2`), /delivery event 2 \(seal 3\) was edited/],
+    ['a DELETE', (b) => b.exec(`DELETE FROM delivery_events WHERE id = 1`), /delivery event 1 \(seal 2\) was deleted/],
+    [
+      'an INSERT of a back-dated event',
+      (b) =>
+        b.exec(
+          `INSERT INTO delivery_events (at, ref, message_sid, status, error_code) VALUES (?, 'SMchain3', 'SMforged', 'delivered', NULL)`,
+          [now - 15 * DAY],
+        ),
+      /delivery event 4 has no seal and is older than the last seal: it was inserted/,
+    ],
+  ])('verify-audit exits 1 naming a delivery event changed by %s', async (_what, tamper, finding) => {
+    expect(admin('audit-head').code).toBe(0);
+    const intact = admin('verify-audit');
+    expect(intact.stdout).toContain('audit log intact: 8 records sealed (5 audit rows, 3 delivery events present)');
+    await b.dropTriggers();
+    await tamper(b);
+    const r = admin('verify-audit');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(finding);
+    expect(admin('audit-head').code).toBe(0);
+    expect(admin('verify-audit').stderr).toMatch(finding);
+  });
+
+  it('a prune removes the pruned rows’ delivery events, sealed under its checkpoint, and the log still verifies', () => {
+    const published = admin('audit-head').stdout.trim();
+    const prune = admin('prune-audit', '--older-than', '365d');
+    expect(prune.code).toBe(0);
+    // Row 2 (390 days) is sealed after row 1's events: the cut covers them, and row 2 goes too.
+    expect(prune.stdout).toMatch(/removed 2 audit rows older than 365 days/);
+    expect(prune.stdout).toMatch(/checkpoint 1: head at the cut 4:[0-9a-f]{64}/);
+    const r = admin('verify-audit');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('9 records sealed (3 audit rows, 1 delivery events present, 4 pruned under checkpoints)');
+    expect(admin('verify-audit', '--head', published).code).toBe(0);
   });
 });
 
