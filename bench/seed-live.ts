@@ -165,7 +165,8 @@ async function runMode(
     mode,
     seedSeconds,
     seedExit: finished.code,
-    seedOutput: `${finished.stdout}${finished.stderr}`.trim().split('\n').slice(-1)[0] ?? '',
+    // The seed's summary: its last line on stdout (progress goes to stderr), or stderr's last when it wrote none.
+    seedOutput: (finished.stdout.trim() || finished.stderr.trim()).split('\n').slice(-1)[0] ?? '',
     citizensAfter,
     health: {
       count: health.length,
