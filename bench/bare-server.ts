@@ -5,9 +5,9 @@
  * of the size of a real lookup reply: no signature check, no database, no logging, no metrics.
  * Logs one JSON line `{"msg":"listening","port":N}` when ready; stops on SIGTERM or SIGINT.
  */
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { BARE_TWIML } from './bare-twiml.js';
+import { serve } from './serve.js';
 
 const app = express();
 app.disable('x-powered-by');
@@ -16,14 +16,4 @@ app.post('/sms', express.urlencoded({ extended: false, limit: '64kb' }), (_req, 
   res.status(200).type('text/xml').send(BARE_TWIML);
 });
 
-const server = app.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', port })}\n`);
-});
-const stop = () => {
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-  setTimeout(() => process.exit(0), 2_000).unref();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+serve(app);

@@ -17,9 +17,9 @@
  * `{"msg":"listening","port":N}` when ready; stops on SIGTERM or SIGINT.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import express, { type Response } from 'express';
+import { serve } from './serve.js';
 
 const token = process.env.TWILIO_AUTH_TOKEN ?? '';
 const url = `${process.env.PUBLIC_BASE_URL ?? ''}/sms`;
@@ -91,14 +91,4 @@ app.post('/sms', express.urlencoded({ extended: false, limit: '64kb' }), (req, r
   pending.push({ row: [at, sid, sender, id, served ? 'served' : 'refused'], res, reply });
 });
 
-const server = app.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', port })}\n`);
-});
-const stop = () => {
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-  setTimeout(() => process.exit(0), 2_000).unref();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+serve(app);

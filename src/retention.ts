@@ -5,6 +5,7 @@
  * often restarted server keeps nothing longer than a busy one.
  */
 import type { Logger } from './logger.js';
+import { startPeriodic } from './periodic.js';
 import type { Store } from './store/types.js';
 
 /** Options of {@link startRetention}. */
@@ -29,28 +30,18 @@ export interface Retention {
 export function startRetention(options: RetentionOptions): Retention {
   const { store, clock, logger, replyRetentionMs } = options;
   const intervalMs = options.intervalMs ?? Math.min(60_000, Math.max(1_000, Math.floor(replyRetentionMs / 10)));
-  let running: Promise<void> | undefined;
-  const run = (): Promise<void> => {
-    running ??= (async () => {
-      try {
-        const now = clock();
-        const removed = await store.pruneExpired({ now, repliesBefore: now - replyRetentionMs });
-        if (removed.replies > 0 || removed.senders > 0) logger.debug(removed, 'retention: expired data deleted');
-      } catch (err) {
-        logger.error({ err: { message: (err as Error).message } }, 'retention: deleting expired data failed');
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  };
-  const timer = setInterval(() => void run(), intervalMs);
-  timer.unref();
-  void run();
+  const job = startPeriodic(
+    async () => {
+      const now = clock();
+      const removed = await store.pruneExpired({ now, repliesBefore: now - replyRetentionMs });
+      if (removed.replies > 0 || removed.senders > 0) logger.debug(removed, 'retention: expired data deleted');
+    },
+    { intervalMs, logger, failure: 'retention: deleting expired data failed' },
+  );
   return {
-    runNow: run,
+    runNow: job.runNow,
     stop: () => {
-      clearInterval(timer);
+      void job.stop();
     },
   };
 }

@@ -7,6 +7,7 @@
  * each run, makes them take turns.
  */
 import type { Logger } from './logger.js';
+import { startPeriodic } from './periodic.js';
 import type { Store } from './store/types.js';
 
 /** Options of {@link startSealer}. */
@@ -28,29 +29,18 @@ export interface Sealer {
 
 /** Starts the sealer, and runs once at once. */
 export function startSealer({ store, clock, logger, intervalMs = 1_000 }: SealerOptions): Sealer {
-  let running: Promise<void> | undefined;
-  const run = (): Promise<void> => {
-    running ??= (async () => {
-      try {
-        const { sealed, head } = await store.sealAudit(clock());
-        if (sealed > 0) logger.debug({ sealed, seq: head.seq }, 'audit rows sealed');
-      } catch (err) {
-        logger.error({ err: { message: (err as Error).message } }, 'sealing the audit log failed');
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  };
-  const timer = setInterval(() => void run(), intervalMs);
-  timer.unref();
-  void run();
+  const job = startPeriodic(
+    async () => {
+      const { sealed, head } = await store.sealAudit(clock());
+      if (sealed > 0) logger.debug({ sealed, seq: head.seq }, 'audit rows sealed');
+    },
+    { intervalMs, logger, failure: 'sealing the audit log failed' },
+  );
   return {
-    runNow: run,
+    runNow: job.runNow,
     stop: async () => {
-      clearInterval(timer);
-      await running;
-      await run();
+      await job.stop();
+      await job.runNow();
     },
   };
 }
