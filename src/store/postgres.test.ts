@@ -3,6 +3,7 @@
 // getting it back, seeding with COPY beside the webhook's transactions, and never showing the
 // password. What every store does is in contract.test.ts.
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordEntry } from '../testing/audit.js';
 import { auditEntry, citizen } from '../testing/citizens.js';
@@ -10,6 +11,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from '../testing/embeddedP
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../testing/postgres.js';
 import type { Citizen } from '../citizens/types.js';
 import { openPostgresStore, type PostgresStore } from './postgres.js';
+import { LOAD_TABLE } from './postgresFirstLoad.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './postgresMigrations.js';
 import { verifyAudit } from '../auditVerify.js';
 import { StoreOpenError, StoreUnavailableError, StoreUnsupportedError, type Admission, type Decide, type Store } from './types.js';
@@ -522,7 +524,8 @@ describe('seeding with COPY', () => {
 
   it('COPYs text with tabs, newlines, backslashes and a literal \\N as it is, in both modes', async () => {
     const store = await open();
-    const odd = 'Tab\there, back\\slash, new\nline, CR\r, \\N';
+    // Multi-byte UTF-8 (Vietnamese, a character outside the BMP) and a value longer than a batch's first buffer.
+    const odd = `Tab\there, back\\slash, new\nline, CR\r, \\N, Nguyễn 𝔸 ${'Đường '.repeat(60)}`;
     for (const atomic of [true, false]) {
       const s = await store.beginSeed({ atomic });
       await s.write([
@@ -533,6 +536,111 @@ describe('seeding with COPY', () => {
     for (const id of ['001099000001', '001099000002']) {
       expect(await store.findCitizen(id)).toMatchObject({ fullName: odd, permanentAddress: '\\N', religion: null });
     }
+  });
+});
+
+describe('the first load into an empty table (index built at the end, table swapped in)', () => {
+  const people = (n: number): Citizen[] =>
+    Array.from({ length: n }, (_, i) => citizen({ idNumber: `0010990${String(i).padStart(5, '0')}`, fullName: `Người Thử ${i}` }));
+  const tableOid = async () => (await db.sql<{ oid: number }>(`SELECT 'citizens'::regclass::oid AS oid`))[0]?.oid;
+  const loadTableLeft = async () => (await db.sql<{ t: string | null }>(`SELECT to_regclass('${LOAD_TABLE}')::text AS t`))[0]?.t;
+
+  it('swaps the loaded table in with the same constraints and grants, and nodes that had read the empty one find the rows', async () => {
+    const store = await open();
+    const node = await open(); // another node, whose connections read the empty table before the load
+    expect(await node.findCitizen('001099000007')).toBeUndefined();
+    const before = await tableOid();
+    const reader = `reader_${db.name}`;
+    await db.sql(`CREATE ROLE ${reader}`);
+    try {
+      await db.sql(`GRANT SELECT ON citizens TO ${reader}`);
+      await seed(store, people(3000));
+      expect(await tableOid()).not.toBe(before);
+      expect(await loadTableLeft()).toBeNull();
+      expect((await node.findCitizen('001099000007'))?.fullName).toBe('Người Thử 7');
+      const [grant] = await db.sql<{ ok: boolean }>(`SELECT has_table_privilege('${reader}', 'citizens', 'SELECT') AS ok`);
+      expect(grant?.ok).toBe(true);
+      const constraints = await db.sql<{ conname: string; contype: string }>(
+        `SELECT conname, contype FROM pg_constraint WHERE conrelid = 'citizens'::regclass AND contype IN ('p', 'c') ORDER BY conname`,
+      );
+      expect(constraints).toEqual([
+        { conname: 'citizens_pkey', contype: 'p' },
+        { conname: 'citizens_sex_check', contype: 'c' },
+      ]);
+      await expect(
+        db.sql(`INSERT INTO citizens (id_number, full_name, date_of_birth, sex, phone) VALUES ('001099000007', 'x', 'x', 'M', 'x')`),
+      ).rejects.toThrow(/citizens_pkey/);
+      await expect(
+        db.sql(`INSERT INTO citizens (id_number, full_name, date_of_birth, sex, phone) VALUES ('1', 'x', 'x', 'X', 'x')`),
+      ).rejects.toThrow(/citizens_sex_check/);
+      await expect(db.sql(`INSERT INTO citizens (id_number, full_name, date_of_birth, sex) VALUES ('2', 'x', 'x', 'M')`)).rejects.toThrow(
+        /not-null/,
+      );
+      expect(await store.checkIntegrity()).toEqual([]);
+      expect((await store.counts()).citizens).toBe(3000);
+    } finally {
+      await db.sql(`REVOKE ALL ON citizens FROM ${reader}`);
+      await db.sql(`DROP ROLE ${reader}`);
+    }
+  });
+
+  it('keeps a citizens table that has more than the migrations made (an index of its own), and COPYs into it', async () => {
+    const store = await open();
+    await db.sql('CREATE INDEX citizens_phone ON citizens (phone)');
+    const before = await tableOid();
+    await seed(store, people(100));
+    expect(await tableOid()).toBe(before);
+    expect(await db.sql(`SELECT 1 FROM pg_indexes WHERE indexname = 'citizens_phone'`)).toHaveLength(1);
+    expect((await store.counts()).citizens).toBe(100);
+  });
+
+  it('moves the rows in instead when a reader holds citizens longer than the swap waits', async () => {
+    const store = await open();
+    const before = await tableOid();
+    const reader = new pg.Client({ connectionString: db.url });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM citizens');
+      const { ms, result } = await timed(seed(store, people(500)));
+      expect(result.status).toBe('fulfilled');
+      expect(ms).toBeLessThan(5_000);
+      expect(await tableOid()).toBe(before);
+      expect(await loadTableLeft()).toBeNull();
+      // The reader's next statement (READ COMMITTED) sees the rows, in the same table.
+      expect((await reader.query<{ n: string }>('SELECT count(*) AS n FROM citizens')).rows[0]?.n).toBe('500');
+    } finally {
+      await reader.query('COMMIT');
+      await reader.end();
+    }
+    expect((await store.counts()).citizens).toBe(500);
+    expect(await store.findCitizen('001099000499')).toMatchObject({ fullName: 'Người Thử 499' });
+  });
+
+  it('a per-batch seed that waits for the first load (having read citizens) does not deadlock with its swap: both finish', async () => {
+    const store = await open();
+    const first = await store.beginSeed({ atomic: true });
+    await first.write(people(1000));
+    const other = await store.beginSeed({ atomic: false });
+    const otherWrite = other.write([citizen({ idNumber: '079300000001' })]); // waits for the first load's lock
+    // Long enough that its deadlock check (deadlock_timeout, 1 s, after it began to wait) would fall
+    // while a swap waited for it.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await first.commit()).toEqual({ inserted: 1000, updated: 0 });
+    await otherWrite;
+    expect(await other.commit()).toEqual({ inserted: 1, updated: 0 });
+    expect((await store.counts()).citizens).toBe(1001);
+  });
+
+  it('a rollback leaves the empty table as it was and no loaded table', async () => {
+    const store = await open();
+    const before = await tableOid();
+    const s = await store.beginSeed({ atomic: true });
+    await s.write(people(500));
+    await s.rollback();
+    expect(await tableOid()).toBe(before);
+    expect(await loadTableLeft()).toBeNull();
+    expect((await store.counts()).citizens).toBe(0);
   });
 });
 

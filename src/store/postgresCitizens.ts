@@ -1,7 +1,8 @@
 /**
  * Citizen rows in PostgreSQL: seeding runs. Batches go into a staging table with COPY (the bulk
  * path: one stream, no statement per row), then one `INSERT … SELECT … ON CONFLICT` moves them into
- * `citizens` in key order; a strict run into an empty table COPYs straight into `citizens`. A run has a connection of its own, outside the server's pool, and
+ * `citizens` in key order; a strict run into an empty table COPYs straight in, not staged (see
+ * postgresFirstLoad.ts). A run has a connection of its own, outside the server's pool, and
  * only ever writes `citizens`: a message's transaction reads a record without waiting for a seed
  * (MVCC), and a seed waits for nothing a message holds.
  */
@@ -12,6 +13,7 @@ import type { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Citizen } from '../citizens/types.js';
 import { CITIZEN_COLUMNS, citizenValues } from './citizenRows.js';
+import { beginFirstLoad, endFirstLoad, LOAD_TABLE } from './postgresFirstLoad.js';
 import type { SeedCounts, SeedSession } from './types.js';
 
 const COLUMNS = CITIZEN_COLUMNS.join(', ');
@@ -25,6 +27,7 @@ const CREATE_STAGING_ATOMIC = `CREATE TEMP TABLE seed_staging (LIKE citizens) ON
 const CREATE_STAGING_BATCH = `CREATE TEMP TABLE IF NOT EXISTS seed_staging (LIKE citizens) ON COMMIT DELETE ROWS`;
 const COPY_STAGING = `COPY seed_staging (${COLUMNS}) FROM STDIN`;
 const COPY_CITIZENS = `COPY citizens (${COLUMNS}) FROM STDIN`;
+const COPY_LOAD_TABLE = `COPY ${LOAD_TABLE} (${COLUMNS}) FROM STDIN`;
 
 /**
  * Moves the staged rows into `citizens` in key order and counts the rows inserted: a row that was
@@ -46,18 +49,53 @@ const MOVE_STAGING = `WITH moved AS (
   )
   SELECT count(*) FILTER (WHERE inserted) AS inserted FROM moved`;
 
-/** One field in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return escaped. */
-function copyField(value: string | null): string {
-  if (value === null) return '\\N';
-  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c] ?? c) : value;
-}
+/** Characters COPY's text format escapes, and their escapes. */
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+/** `\N`, NULL in COPY's text format. */
+const NULL_FIELD = Buffer.from('\\N');
+/** Bytes a batch's buffer starts with, per record (a fake record takes about 200). */
+const BYTES_PER_RECORD = 256;
 
-/** A batch as COPY text: one line per record, fields separated by tabs. */
-export function copyText(batch: readonly Citizen[]): string {
-  let text = '';
-  for (const c of batch) text += citizenValues(c).map(copyField).join('\t') + '\n';
-  return text;
+/**
+ * A batch as COPY text, UTF-8: one line per record, fields separated by tabs, `\N` for NULL;
+ * backslash, tab, newline and carriage return escaped. Written straight into one buffer: building
+ * the text as strings first (and encoding it afterwards) took several times the CPU, most of it in
+ * the garbage collector. Each call returns a buffer of its own, since the last may still be on its
+ * way to the server.
+ */
+export function copyText(batch: readonly Citizen[]): Buffer {
+  let buf: Buffer = Buffer.allocUnsafe(Math.max(batch.length, 1) * BYTES_PER_RECORD);
+  let at = 0;
+  for (const c of batch) {
+    const values = citizenValues(c);
+    for (let i = 0; i < values.length; i++) {
+      const raw = values[i] ?? null;
+      if (i > 0) buf[at++] = TAB;
+      if (raw === null) {
+        if (buf.length - at < NULL_FIELD.length + 1) buf = grow(buf, at, NULL_FIELD.length + 1);
+        at += NULL_FIELD.copy(buf, at);
+        continue;
+      }
+      const value = COPY_SPECIAL.test(raw) ? raw.replace(COPY_SPECIALS, (ch) => COPY_ESCAPES[ch] ?? ch) : raw;
+      // At most 3 bytes of UTF-8 per UTF-16 unit, and room for the tab or newline after it.
+      const room = value.length * 3 + 1;
+      if (buf.length - at < room) buf = grow(buf, at, room);
+      at += buf.write(value, at);
+    }
+    buf[at++] = NEWLINE;
+  }
+  return buf.subarray(0, at);
+}
+
+/** A buffer twice as large (or more, for `room` bytes after `used`) holding the first `used` bytes of `buf`. */
+function grow(buf: Buffer, used: number, room: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, used + room));
+  buf.copy(bigger, 0, 0, used);
+  return bigger;
 }
 
 async function copyBatch(client: Client, batch: readonly Citizen[]): Promise<void> {
@@ -164,19 +202,26 @@ export async function beginPostgresSeed(client: Client, atomic: boolean): Promis
   // All or nothing: one transaction from the first batch to the commit. Nothing is visible to
   // other sessions before it commits; the move takes row locks only on the rows it updates.
   //
-  // Into an empty table (the first load) the batches are COPYed straight into `citizens`: each row
+  // Into an empty table (the first load) the batches are COPYed straight in, not staged: each row
   // is written once instead of twice, and there is nothing to update. SHARE ROW EXCLUSIVE keeps
   // other writers of `citizens` (another seed) out until the commit, so the table stays empty but
-  // for this run and every row is an insert; readers (the webhook's SELECTs) are not blocked.
+  // for this run and every row is an insert; readers (the webhook's SELECTs) are not blocked. The
+  // rows go into a table of their own, indexed at the end, when `citizens` can be swapped for it
+  // (postgresFirstLoad.ts).
   let direct = false;
+  let beside = false;
   let feed: CopyFeed | undefined;
   try {
+    // The first look is outside the transaction, so that a run waiting for another's lock holds
+    // no lock on `citizens` meanwhile (which the other's swap would then wait for: a deadlock).
+    const maybeEmpty = await isEmpty(client);
     await client.query('BEGIN');
-    if (await isEmpty(client)) {
+    if (maybeEmpty) {
       await client.query('LOCK TABLE citizens IN SHARE ROW EXCLUSIVE MODE');
       direct = await isEmpty(client);
     }
     if (!direct) await client.query(CREATE_STAGING_ATOMIC);
+    else beside = await beginFirstLoad(client);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     await end();
@@ -186,7 +231,7 @@ export async function beginPostgresSeed(client: Client, atomic: boolean): Promis
     write: async (batch) => {
       checkOpen();
       if (batch.length === 0) return;
-      feed ??= new CopyFeed(client, direct ? COPY_CITIZENS : COPY_STAGING);
+      feed ??= new CopyFeed(client, beside ? COPY_LOAD_TABLE : direct ? COPY_CITIZENS : COPY_STAGING);
       await feed.write(batch);
       written += batch.length;
     },
@@ -195,6 +240,7 @@ export async function beginPostgresSeed(client: Client, atomic: boolean): Promis
       try {
         await feed?.end();
         inserted = direct ? written : await move(client);
+        if (beside) await endFirstLoad(client);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
