@@ -11,6 +11,7 @@
  * this thread. Both paths run the same {@link parseCsvBatches}.
  */
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { Parser, type Options } from 'csv-parse';
 import { MAX_FIELD_CHARS, MAX_RECORD_BYTES } from './limits.js';
@@ -100,23 +101,75 @@ export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): Asy
   const batchOf = (items: CsvItem[]): CsvBatch => ({ items, bytes: parser.info.bytes });
   input.on('error', (err) => parser.destroy(err));
   guard.once('invalid', () => input.destroy());
-  const items: AsyncIterable<CsvItem> = parser;
   let batch: CsvItem[] = [];
   try {
-    for await (const item of items) {
-      // The guard ended the input before the bad line: an open quote there is not a second problem.
-      if (guard.badLine !== undefined && 'skipped' in item && item.skipped.message.startsWith('Quote Not Closed')) continue;
-      batch.push(item);
-      if ('stop' in item) break;
-      if (batch.length >= batchSize) {
-        yield batchOf(batch);
-        batch = [];
+    reading: for await (const items of readAll<CsvItem>(parser)) {
+      for (const item of items) {
+        // The guard ended the input before the bad line: an open quote there is not a second problem.
+        if (guard.badLine !== undefined && 'skipped' in item && item.skipped.message.startsWith('Quote Not Closed')) continue;
+        batch.push(item);
+        if ('stop' in item) break reading;
+        if (batch.length >= batchSize) {
+          yield batchOf(batch);
+          batch = [];
+        }
       }
     }
     if (guard.badLine !== undefined) batch.push({ stop: { reason: 'not_utf8', line: guard.badLine } });
     if (batch.length > 0) yield batchOf(batch);
   } finally {
     input.destroy();
+  }
+}
+
+/**
+ * The objects of an object-mode stream, in arrays of all that could be read at once: one promise
+ * per array instead of one per object, as `for await` over the stream itself would take (a million
+ * records, a million promises). Ends with the stream; throws its error, or a premature close.
+ * Destroys the stream when the loop over it stops early.
+ */
+async function* readAll<T>(stream: Readable): AsyncGenerator<T[]> {
+  const state: { ended: boolean; failure: unknown } = { ended: false, failure: undefined };
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  const onEnd = () => {
+    state.ended = true;
+    notify();
+  };
+  const onError = (err: unknown) => {
+    state.failure ??= err;
+    notify();
+  };
+  const onClose = () => {
+    if (!state.ended) state.failure ??= Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    notify();
+  };
+  stream.on('readable', notify);
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  stream.on('close', onClose);
+  try {
+    for (;;) {
+      const items: T[] = [];
+      for (let item = stream.read() as T | null; item !== null; item = stream.read() as T | null) items.push(item);
+      if (items.length > 0) {
+        yield items;
+        continue;
+      }
+      if (state.failure !== undefined) throw state.failure;
+      if (state.ended) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    stream.off('readable', notify);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    stream.off('close', onClose);
+    stream.destroy();
   }
 }
 

@@ -64,17 +64,23 @@ function checkHeader(header: string[], onWarning: (message: string) => void): st
   return names;
 }
 
-/** Line feeds in a record's values, and how many of them end a CRLF. */
-function countNewlines(values: readonly string[]): { lf: number; crlf: number } {
+/**
+ * What one pass over a record's values finds: its line feeds, how many of them end a CRLF, and the
+ * first value over {@link MAX_FIELD_CHARS} (-1 when none). One plain loop: this runs for every row.
+ */
+function scanValues(values: readonly string[]): { lf: number; crlf: number; long: number } {
   let lf = 0;
   let crlf = 0;
-  for (const v of values) {
+  let long = -1;
+  for (let j = 0; j < values.length; j++) {
+    const v = values[j] ?? '';
+    if (long === -1 && v.length > MAX_FIELD_CHARS) long = j;
     for (let i = v.indexOf('\n'); i >= 0; i = v.indexOf('\n', i + 1)) {
       lf++;
       if (v[i - 1] === '\r') crlf++;
     }
   }
-  return { lf, crlf };
+  return { lf, crlf, long };
 }
 
 /** The row that says why reading stopped; a header too long to read is a {@link SeedFileError}. */
@@ -117,16 +123,15 @@ async function* readCsv(
           names = checkHeader(values, onWarning);
           continue;
         }
-        const { lf, crlf } = countNewlines(values);
+        const { lf, crlf, long } = scanValues(values);
         drift += crlf;
         const where = `line ${item.lines - drift - lf}`;
-        const long = values.findIndex((v) => v.length > MAX_FIELD_CHARS);
         if (long !== -1) {
           yield { where, error: tooLong(names[long] ?? `column ${long + 1}`) };
           continue;
         }
         const fields: Record<string, string> = {};
-        names.forEach((name, i) => (fields[name] = values[i] ?? ''));
+        for (let i = 0; i < names.length; i++) fields[names[i] ?? ''] = values[i] ?? '';
         yield { where, fields };
       }
     }

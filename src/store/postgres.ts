@@ -61,6 +61,7 @@ import {
 } from './sealPlan.js';
 import { beginPostgresSeed } from './postgresCitizens.js';
 import { isUnavailable, redact } from './postgresErrors.js';
+import { coalesceWrites } from './postgresWrites.js';
 import { EXPECTED_TABLES, EXPECTED_TRIGGERS, migrate, SCHEMA_VERSION, schemaVersion } from './postgresMigrations.js';
 import {
   StoreOpenError,
@@ -431,6 +432,7 @@ export class PostgresStore implements Store {
     // rejected anyway, which is where the failure is handled.
     this.pool.on('connect', (client) => {
       client.on('error', () => undefined);
+      coalesceWrites(client.connection.stream);
     });
   }
 
