@@ -129,7 +129,7 @@ export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): Asy
  * Destroys the stream when the loop over it stops early.
  */
 async function* readAll<T>(stream: Readable): AsyncGenerator<T[]> {
-  const state: { ended: boolean; failure: unknown } = { ended: false, failure: undefined };
+  const state: { ended: boolean; failure: Error | undefined } = { ended: false, failure: undefined };
   let wake: (() => void) | undefined;
   const notify = () => {
     const resolve = wake;
@@ -140,7 +140,7 @@ async function* readAll<T>(stream: Readable): AsyncGenerator<T[]> {
     state.ended = true;
     notify();
   };
-  const onError = (err: unknown) => {
+  const onError = (err: Error) => {
     state.failure ??= err;
     notify();
   };
