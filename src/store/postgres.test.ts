@@ -617,8 +617,9 @@ describe('the first load into an empty table (index built at the end, table swap
     expect(await store.findCitizen('001099000499')).toMatchObject({ fullName: 'Người Thử 499' });
   });
 
-  it('a per-batch seed that waits for the first load (having read citizens) does not deadlock with its swap: both finish', async () => {
+  it('a per-batch seed that waits for the first load does not hold up its swap, nor deadlock with it: both finish', async () => {
     const store = await open();
+    const before = await tableOid();
     const first = await store.beginSeed({ atomic: true });
     await first.write(people(1000));
     const other = await store.beginSeed({ atomic: false });
@@ -627,6 +628,7 @@ describe('the first load into an empty table (index built at the end, table swap
     // while a swap waited for it.
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(await first.commit()).toEqual({ inserted: 1000, updated: 0 });
+    expect(await tableOid()).not.toBe(before); // swapped, not moved: the waiting run held no lock on citizens
     await otherWrite;
     expect(await other.commit()).toEqual({ inserted: 1, updated: 0 });
     expect((await store.counts()).citizens).toBe(1001);
