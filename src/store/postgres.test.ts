@@ -133,7 +133,6 @@ describe('the append-only audit log', () => {
     expect(await store.pruneAudit(T0 - 365 * 86_400_000)).toMatchObject({ removed: 1 });
     await refused();
     // The retention setting lives only as long as its transaction, even in the same session.
-    const pg = (await import('pg')).default;
     const session = new pg.Client({ connectionString: db.url });
     await session.connect();
     try {
@@ -149,7 +148,6 @@ describe('the append-only audit log', () => {
 describe('the audit chain across transactions and nodes', () => {
   it('seals a row that commits after a higher id was sealed, at a later seal, and verifies intact', async () => {
     const store = await open();
-    const pg = (await import('pg')).default;
     const slow = new pg.Client({ connectionString: db.url });
     await slow.connect();
     try {
@@ -182,7 +180,6 @@ describe('the audit chain across transactions and nodes', () => {
   it('seals a delivery event that commits after a higher id was sealed, at a later seal, and verifies intact', async () => {
     const store = await open();
     await recordEntry(store, auditEntry({ at: T0, messageSid: 'SMin' }));
-    const pg = (await import('pg')).default;
     const slow = new pg.Client({ connectionString: db.url });
     await slow.connect();
     try {
@@ -304,7 +301,6 @@ describe('timeouts', () => {
     const store = await open(db.url, { statementTimeoutMs: 300 });
     await store.admit(admission(), served);
     // Another session holds the sender's row and does nothing more.
-    const pg = (await import('pg')).default;
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
     try {

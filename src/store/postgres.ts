@@ -27,7 +27,7 @@
 import pg from 'pg';
 import type { ClientBase, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } from '../audit/senders.js';
-import type { AccessEntry, AuditCommand, DeliveryEvent, LookupCommand, Outcome } from '../audit/types.js';
+import type { AccessEntry, AuditCommand, DeliveryEvent, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { errorCode, errorMessage } from '../errors.js';
 import { GENESIS, type AuditRecord, type ChainHead, type DeliveryRecord, type PruneCheckpoint, type Seal } from '../audit/chain.js';
@@ -46,7 +46,7 @@ import {
   type DeliveryEventRow,
   type SealedRow,
 } from './chainRows.js';
-import { shownStatus, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
+import { toAccessEntry, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
 import { CITIZEN_COLUMNS, toCitizen, type CitizenRow } from './citizenRows.js';
 import {
   advanceScan,
@@ -336,16 +336,7 @@ function toHistory(rows: HistoryRow[], ownerPhone: string): AccessHistory {
   const entries: AccessEntry[] = [];
   for (const r of rows) {
     if (r.at === null || r.command === null || r.outcome === null || r.sender === null) continue;
-    const entry: AccessEntry = {
-      at: r.at,
-      command: r.command as LookupCommand,
-      outcome: r.outcome as Outcome,
-      sender: r.sender,
-      bySelf: r.sender === ownerPhone,
-    };
-    const delivery = shownStatus(r.statuses);
-    if (delivery !== undefined) entry.delivery = delivery;
-    entries.push(entry);
+    entries.push(toAccessEntry({ at: r.at, command: r.command, outcome: r.outcome, sender: r.sender, statuses: r.statuses }, ownerPhone));
   }
   return { entries, total: rows[0]?.total ?? 0 };
 }

@@ -60,6 +60,12 @@ export function isUnavailable(err: unknown): boolean {
   return UNAVAILABLE_MESSAGES.some((m) => message.includes(m));
 }
 
+/** True when `err` is a statement that gave up waiting for a lock: the lock timeout, or this session chosen to end a deadlock. */
+export function gaveUpWaiting(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === '55P03' || code === '40P01';
+}
+
 /** `message` without `secret` (the URL's password, should a library ever repeat it). */
 export function redact(message: string, secret: string | undefined): string {
   return secret ? message.split(secret).join('***') : message;

@@ -36,7 +36,9 @@ describe('coalesceWrites', () => {
     expect(r.bytes()).toBe('BindDescribeExecuteSyncBind2Sync2');
   });
 
-  it('a stream left as it is sends the first write alone (the case it fixes)', async () => {
+  // The premise, checked on Node itself: when Node gathers a turn's writes by itself, this fails
+  // and coalesceWrites is no longer needed.
+  it('without it, a stream sends the first write of a turn alone', async () => {
     const r = recorder();
     for (const part of ['Bind', 'Describe', 'Execute', 'Sync']) r.stream.write(part);
     await nextTurn();

@@ -94,12 +94,7 @@ export function sealAuditBatch(
   now: number,
   lastSealedAt: number | null,
 ): { seals: Seal[]; state: ChainState } {
-  const eligible = rows.filter((r) => maySeal(r.at, lastSealedAt));
-  return appendSeals(
-    state,
-    eligible.map((row) => ({ kind: 'audit', row })),
-    now,
-  );
+  return sealEligible(state, rows, (row) => ({ kind: 'audit', row }), now, lastSealedAt);
 }
 
 /** The same for delivery events: seals those that may be sealed, after the audit rows of the run. */
@@ -109,12 +104,18 @@ export function sealDeliveryBatch(
   now: number,
   lastSealedAt: number | null,
 ): { seals: Seal[]; state: ChainState } {
-  const eligible = rows.filter((r) => maySeal(r.at, lastSealedAt));
-  return appendSeals(
-    state,
-    eligible.map((row) => ({ kind: 'delivery', row })),
-    now,
-  );
+  return sealEligible(state, rows, (row) => ({ kind: 'delivery', row }), now, lastSealedAt);
+}
+
+/** Seals the rows that {@link maySeal}, each as the record `toRecord` makes of it. */
+function sealEligible<R extends { at: number }>(
+  state: ChainState,
+  rows: readonly R[],
+  toRecord: (row: R) => ChainRecord,
+  now: number,
+  lastSealedAt: number | null,
+): { seals: Seal[]; state: ChainState } {
+  return appendSeals(state, rows.filter((r) => maySeal(r.at, lastSealedAt)).map(toRecord), now);
 }
 
 /**

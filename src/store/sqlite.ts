@@ -11,7 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } from '../audit/senders.js';
-import type { AccessEntry, AuditCommand, DeliveryEvent, LookupCommand, Outcome } from '../audit/types.js';
+import type { AuditCommand, DeliveryEvent, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { GENESIS, type AuditRecord, type ChainHead, type DeliveryRecord, type PruneCheckpoint, type Seal } from '../audit/chain.js';
@@ -30,7 +30,7 @@ import {
   type SealedRow,
 } from './chainRows.js';
 import { AUDIT_NO_DELETE_TRIGGER, DELIVERY_NO_DELETE_TRIGGER, SCHEMA_VERSION, migrate } from './migrations.js';
-import { shownStatus, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
+import { toAccessEntry, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
 import {
   advanceScan,
   appendSeals,
@@ -323,19 +323,10 @@ export class SqliteStore implements Store {
     const rows = this.stmt.history.all(idNumber, limit) as (Pick<AuditRow, 'at' | 'command' | 'outcome' | 'sender'> & {
       statuses: string | null;
     })[];
-    const entries: AccessEntry[] = rows.map((r) => {
-      const entry: AccessEntry = {
-        at: r.at,
-        command: r.command as LookupCommand,
-        outcome: r.outcome as Outcome,
-        sender: r.sender,
-        bySelf: r.sender === ownerPhone,
-      };
-      const delivery = shownStatus(r.statuses);
-      if (delivery !== undefined) entry.delivery = delivery;
-      return entry;
-    });
-    return { entries, total: this.stmt.historyCount.get(idNumber, since) as number };
+    return {
+      entries: rows.map((r) => toAccessEntry(r, ownerPhone)),
+      total: this.stmt.historyCount.get(idNumber, since) as number,
+    };
   }
 
   async accessHistory(idNumber: string, ownerPhone: string, options: { limit: number; since: number }): Promise<AccessHistory> {
