@@ -4,8 +4,8 @@
  *
  * Admission is one READ COMMITTED transaction per message, in two round trips: the statements of
  * each step are pipelined (sent together, answered together).
- *   1. BEGIN; lock the sender's state row (`INSERT … ON CONFLICT DO NOTHING`, then
- *      `SELECT … FOR UPDATE`); read the record; read its history (LS only).
+ *   1. BEGIN; lock the sender's state row (`INSERT … ON CONFLICT DO UPDATE`, which inserts a
+ *      placeholder or locks the row there is); read the record; read its history (LS only).
  *   2. `decide` runs on what was read. Then one statement records it (audit row, reply, sender
  *      state, joined by CTEs), and COMMIT. The promise resolves only when COMMIT has returned:
  *      with `synchronous_commit` on, the audit row is durable before any reply is sent.
@@ -113,9 +113,15 @@ const COLUMNS = CITIZEN_COLUMNS.join(', ');
 const EMPTY_STATE = encodeSenderState(EMPTY_SENDER);
 
 const SQL = {
-  // The placeholder row a first message locks; deleted again unless a state is written into it.
-  lockInsert: `INSERT INTO senders (sender, state, expires_at) VALUES ($1, '${EMPTY_STATE}', 0) ON CONFLICT (sender) DO NOTHING`,
-  lockSelect: `SELECT state FROM senders WHERE sender = $1 FOR UPDATE`,
+  // Locks the sender's row and reads its state, inserting a placeholder (deleted again unless a
+  // state is written into it) when there is none: `fresh`. The no-op update is what locks an
+  // existing row; it changes no indexed column, so its new row version stays on the page (HOT).
+  lockSender: `INSERT INTO senders AS s (sender, state, expires_at) VALUES ($1, '${EMPTY_STATE}', 0)
+    ON CONFLICT (sender) DO UPDATE SET state = s.state RETURNING s.state, s.xmax = 0 AS fresh`,
+  // The same, and the record asked about, in one statement (a tracked sender's lookup).
+  lockSenderReading: `WITH l AS (INSERT INTO senders AS s (sender, state, expires_at) VALUES ($1, '${EMPTY_STATE}', 0)
+      ON CONFLICT (sender) DO UPDATE SET state = s.state RETURNING s.state, s.xmax = 0 AS fresh)
+    SELECT l.state, l.fresh, ${CITIZEN_COLUMNS.map((c) => `c.${c}`).join(', ')} FROM l LEFT JOIN citizens c ON c.id_number = $2`,
   senderState: `SELECT state FROM senders WHERE sender = $1`,
   updateSender: `UPDATE senders SET state = $2, expires_at = $3 WHERE sender = $1`,
   deleteSender: `DELETE FROM senders WHERE sender = $1`,
@@ -535,15 +541,18 @@ export class PostgresStore implements Store {
 
   admit(a: Admission, decide: Decide): Promise<Admitted> {
     return this.transaction(async (client, begun) => {
-      const lock = a.tracked ? this.lockSender(client, a.sender) : undefined;
-      const citizenRead = a.targetId === null ? undefined : query<CitizenRow>(client, 'findCitizen', SQL.findCitizen, [a.targetId]);
+      // A tracked sender's lookup locks and reads in one statement; otherwise each on its own.
+      const both = a.tracked && a.targetId !== null ? this.lockSenderReading(client, a.sender, a.targetId) : undefined;
+      const lock = both ?? (a.tracked ? this.lockSender(client, a.sender) : undefined);
+      const citizenRead =
+        both?.then(({ row }) => row) ??
+        (a.targetId === null ? undefined : query<CitizenRow>(client, 'findCitizen', SQL.findCitizen, [a.targetId]).then((r) => r.rows[0]));
       const historyRead =
         a.history && a.targetId !== null
           ? query<HistoryRow>(client, 'history', SQL.history, [a.targetId, a.history.limit, a.history.since])
           : undefined;
-      const [, locked, citizenResult, historyResult] = await flight([begun, lock, citizenRead, historyRead] as const);
-      const citizenRow = citizenResult?.rows[0];
-      const citizen = citizenRow ? toCitizen(citizenRow) : undefined;
+      const [, locked, citizenRow, historyResult] = await flight([begun, lock, citizenRead, historyRead] as const);
+      const citizen = citizenRow && citizenRow.id_number !== null ? toCitizen(citizenRow) : undefined;
       const history = citizen && historyResult ? toHistory(historyResult.rows, citizen.phone) : undefined;
       const verdict = decide({ sender: locked?.state ?? EMPTY_SENDER, citizen, history });
 
@@ -590,21 +599,28 @@ export class PostgresStore implements Store {
 
   /**
    * Locks the sender's row for the rest of the transaction, creating a placeholder when there is
-   * none (`fresh`). The two statements are pipelined. READ COMMITTED gives each statement a new
-   * snapshot, so the SELECT sees a row another transaction inserted meanwhile (the INSERT waited for
-   * it). When the row was deleted while this transaction waited for its lock, the SELECT finds
-   * nothing: then both statements run again.
+   * none (`fresh`), in one statement. `INSERT … ON CONFLICT DO UPDATE` either inserts or locks and
+   * returns the newest committed version of the row, whatever the statement's snapshot: a row
+   * another transaction inserted meanwhile is waited for and then locked; one deleted meanwhile is
+   * inserted again.
    */
   private async lockSender(client: ClientBase, sender: string): Promise<{ state: SenderState; fresh: boolean }> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const [inserted, selected] = await flight([
-        query(client, 'lockInsert', SQL.lockInsert, [sender]),
-        query<{ state: string }>(client, 'lockSelect', SQL.lockSelect, [sender]),
-      ] as const);
-      const row = selected.rows[0];
-      if (row) return { state: decodeSenderState(row.state), fresh: inserted.rowCount === 1 };
-    }
-    throw new StoreUnavailableError(`${this.description}: the state of a sender kept changing while being locked`);
+    const row = (await query<{ state: string; fresh: boolean }>(client, 'lockSender', SQL.lockSender, [sender])).rows[0];
+    if (!row) throw new Error('locking a sender returned no row');
+    return { state: decodeSenderState(row.state), fresh: row.fresh };
+  }
+
+  /** {@link lockSender}, and the record `idNumber` (its columns all NULL when there is none). */
+  private async lockSenderReading(
+    client: ClientBase,
+    sender: string,
+    idNumber: string,
+  ): Promise<{ state: SenderState; fresh: boolean; row: CitizenRow }> {
+    const row = (
+      await query<CitizenRow & { state: string; fresh: boolean }>(client, 'lockSenderReading', SQL.lockSenderReading, [sender, idNumber])
+    ).rows[0];
+    if (!row) throw new Error('locking a sender returned no row');
+    return { state: decodeSenderState(row.state), fresh: row.fresh, row };
   }
 
   updateSender(

@@ -12,7 +12,8 @@ import { Readable, type Writable } from 'node:stream';
 import type { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Citizen } from '../citizens/types.js';
-import { CITIZEN_COLUMNS, citizenValues } from './citizenRows.js';
+import { CITIZEN_COLUMNS } from './citizenRows.js';
+import { copyText } from './copyText.js';
 import { beginFirstLoad, endFirstLoad, LOAD_TABLE } from './postgresFirstLoad.js';
 import type { SeedCounts, SeedSession } from './types.js';
 
@@ -52,55 +53,6 @@ const MOVE_STAGING = `WITH moved AS (
     RETURNING xmax = 0 AS inserted
   )
   SELECT count(*) FILTER (WHERE inserted) AS inserted FROM moved`;
-
-/** Characters COPY's text format escapes, and their escapes. */
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_SPECIALS = /[\\\t\n\r]/g;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const TAB = 0x09;
-const NEWLINE = 0x0a;
-/** `\N`, NULL in COPY's text format. */
-const NULL_FIELD = Buffer.from('\\N');
-/** Bytes a batch's buffer starts with, per record (a fake record takes about 200). */
-const BYTES_PER_RECORD = 256;
-
-/**
- * A batch as COPY text, UTF-8: one line per record, fields separated by tabs, `\N` for NULL;
- * backslash, tab, newline and carriage return escaped. Written straight into one buffer: building
- * the text as strings first (and encoding it afterwards) took several times the CPU, most of it in
- * the garbage collector. Each call returns a buffer of its own, since the last may still be on its
- * way to the server.
- */
-export function copyText(batch: readonly Citizen[]): Buffer {
-  let buf: Buffer = Buffer.allocUnsafe(Math.max(batch.length, 1) * BYTES_PER_RECORD);
-  let at = 0;
-  for (const c of batch) {
-    const values = citizenValues(c);
-    for (let i = 0; i < values.length; i++) {
-      const raw = values[i] ?? null;
-      if (i > 0) buf[at++] = TAB;
-      if (raw === null) {
-        if (buf.length - at < NULL_FIELD.length + 1) buf = grow(buf, at, NULL_FIELD.length + 1);
-        at += NULL_FIELD.copy(buf, at);
-        continue;
-      }
-      const value = COPY_SPECIAL.test(raw) ? raw.replace(COPY_SPECIALS, (ch) => COPY_ESCAPES[ch] ?? ch) : raw;
-      // At most 3 bytes of UTF-8 per UTF-16 unit, and room for the tab or newline after it.
-      const room = value.length * 3 + 1;
-      if (buf.length - at < room) buf = grow(buf, at, room);
-      at += buf.write(value, at);
-    }
-    buf[at++] = NEWLINE;
-  }
-  return buf.subarray(0, at);
-}
-
-/** A buffer twice as large (or more, for `room` bytes after `used`) holding the first `used` bytes of `buf`. */
-function grow(buf: Buffer, used: number, room: number): Buffer {
-  const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, used + room));
-  buf.copy(bigger, 0, 0, used);
-  return bigger;
-}
 
 async function copyBatch(client: Client, batch: readonly Citizen[]): Promise<void> {
   if (batch.length === 0) return;
