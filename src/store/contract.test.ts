@@ -248,6 +248,37 @@ function storeContract(name: string, open: () => Promise<StoreFixture>): void {
           expect((await store.senderState(PHONE)).lookups).toHaveLength(10);
         }),
       );
+
+      it(
+        'hands each of 30 concurrent admissions on two stores the state the one before left, while the row is deleted and made again',
+        withStore(async (f) => {
+          const { store } = f;
+          const other = await f.twin();
+          // Each admission adds a lookup; the third one deletes the row (expiry 0), so the next starts from none.
+          const seen: number[] = [];
+          const cycle =
+            (at: number): Decide =>
+            ({ sender }) => {
+              seen.push(sender.lookups.length);
+              const lookups = [...sender.lookups, at];
+              const reset = lookups.length === 3;
+              return {
+                command: 'TT',
+                outcome: 'served',
+                segments: 1,
+                twiml: 'ok',
+                sender: { state: { ...sender, lookups: reset ? [] : lookups }, expiresAt: reset ? 0 : at + HOUR },
+              };
+            };
+          await Promise.all(
+            Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? store : other).admit(lookupAdmission(T0 + i), cycle(T0 + i))),
+          );
+          // Run one after another, they see 0, 1, 2, 0, 1, 2, ...: two that saw the same state at once would break the count.
+          expect([...seen].sort()).toEqual(Array.from({ length: 30 }, (_, i) => i % 3).sort());
+          expect((await store.senderState(PHONE)).lookups).toHaveLength(0);
+          expect((await store.counts()).senders).toBe(0);
+        }),
+      );
     });
 
     describe('redeliveries of one MessageSid', () => {

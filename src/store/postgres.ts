@@ -552,7 +552,7 @@ export class PostgresStore implements Store {
           ? query<HistoryRow>(client, 'history', SQL.history, [a.targetId, a.history.limit, a.history.since])
           : undefined;
       const [, locked, citizenRow, historyResult] = await flight([begun, lock, citizenRead, historyRead] as const);
-      const citizen = citizenRow && citizenRow.id_number !== null ? toCitizen(citizenRow) : undefined;
+      const citizen = citizenRow ? toCitizen(citizenRow) : undefined;
       const history = citizen && historyResult ? toHistory(historyResult.rows, citizen.phone) : undefined;
       const verdict = decide({ sender: locked?.state ?? EMPTY_SENDER, citizen, history });
 
@@ -610,17 +610,17 @@ export class PostgresStore implements Store {
     return { state: decodeSenderState(row.state), fresh: row.fresh };
   }
 
-  /** {@link lockSender}, and the record `idNumber` (its columns all NULL when there is none). */
+  /** {@link lockSender}, and the record `idNumber` when there is one. */
   private async lockSenderReading(
     client: ClientBase,
     sender: string,
     idNumber: string,
-  ): Promise<{ state: SenderState; fresh: boolean; row: CitizenRow }> {
-    const row = (
-      await query<CitizenRow & { state: string; fresh: boolean }>(client, 'lockSenderReading', SQL.lockSenderReading, [sender, idNumber])
-    ).rows[0];
+  ): Promise<{ state: SenderState; fresh: boolean; row: CitizenRow | undefined }> {
+    // LEFT JOIN: every citizen column NULL when there is no such record.
+    type Locked = { state: string; fresh: boolean } & (CitizenRow | { [K in keyof CitizenRow]: null });
+    const row = (await query<Locked>(client, 'lockSenderReading', SQL.lockSenderReading, [sender, idNumber])).rows[0];
     if (!row) throw new Error('locking a sender returned no row');
-    return { state: decodeSenderState(row.state), fresh: row.fresh, row };
+    return { state: decodeSenderState(row.state), fresh: row.fresh, row: row.id_number === null ? undefined : row };
   }
 
   updateSender(
