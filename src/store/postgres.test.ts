@@ -73,6 +73,15 @@ async function seed(store: Store, citizens: Citizen[]): Promise<void> {
   await s.commit();
 }
 
+/** The collation of `citizens.id_number` (`default`: the database's locale). */
+async function keyCollation(): Promise<string | undefined> {
+  const rows = await db.sql<{ collname: string }>(
+    `SELECT c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+     WHERE a.attrelid = 'citizens'::regclass AND a.attname = 'id_number'`,
+  );
+  return rows[0]?.collname;
+}
+
 beforeEach(async () => {
   db = await createTestDatabase();
 });
@@ -90,6 +99,24 @@ describe('migrations', () => {
     expect(rows.map((r) => r.version)).toEqual(used);
     expect(used.at(-1)).toBe(SCHEMA_VERSION);
     expect(await stores[0]?.checkIntegrity()).toEqual([]);
+  });
+
+  it('upgrades a database of schema 7 with records: the key compares byte by byte, the records stay', async () => {
+    await db.sql('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)');
+    for (const [i, migration] of MIGRATIONS.slice(0, 7).entries()) {
+      if (migration === null) continue;
+      await db.sql(migration);
+      await db.sql(`INSERT INTO schema_migrations (version, applied_at) VALUES (${i + 1}, 0)`);
+    }
+    await db.sql(
+      `INSERT INTO citizens (id_number, full_name, date_of_birth, sex, phone) VALUES ('001099054321', 'Nguyễn Văn Thử', '1999-05-14', 'M', '+84912345678')`,
+    );
+    expect(await keyCollation()).toBe('default');
+    const store = await open();
+    expect(await store.migrationsCurrent()).toBe(true);
+    expect(await keyCollation()).toBe('C');
+    expect((await store.findCitizen('001099054321'))?.fullName).toBe('Nguyễn Văn Thử');
+    expect(await store.checkIntegrity()).toEqual([]);
   });
 
   it('refuses, in one line, a database whose schema is newer than the program', async () => {
@@ -563,6 +590,7 @@ describe('the first load into an empty table (index built at the end, table swap
         { conname: 'citizens_pkey', contype: 'p' },
         { conname: 'citizens_sex_check', contype: 'c' },
       ]);
+      expect(await keyCollation()).toBe('C');
       await expect(
         db.sql(`INSERT INTO citizens (id_number, full_name, date_of_birth, sex, phone) VALUES ('001099000007', 'x', 'x', 'M', 'x')`),
       ).rejects.toThrow(/citizens_pkey/);

@@ -20,14 +20,15 @@ import type { SeedCounts, SeedSession } from './types.js';
 const COLUMNS = CITIZEN_COLUMNS.join(', ');
 
 /**
- * The staging table: the citizens' columns (all text), no constraint (the move into `citizens`
- * checks them), no index, no WAL (temporary). Spelled out rather than `LIKE citizens`, which would
+ * The staging table: the citizens' columns (all text, the key compared byte by byte as in
+ * `citizens`, for the sort of the move), no constraint (the move into `citizens` checks them), no
+ * index, no WAL (temporary). Spelled out rather than `LIKE citizens`, which would
  * hold a lock on `citizens` from the start of the transaction: a per-batch run waiting for a first
  * load's commit would then hold up that load's swap (postgresFirstLoad.ts) while waiting for it. In
  * an atomic run it lives as long as the run's one transaction; in a per-batch run its rows are
  * emptied by each commit, and `IF NOT EXISTS` makes it there whatever connection a pooler hands out.
  */
-const STAGING_COLUMNS = CITIZEN_COLUMNS.map((c) => `${c} text`).join(', ');
+const STAGING_COLUMNS = CITIZEN_COLUMNS.map((c) => `${c} text${c === 'id_number' ? ' COLLATE "C"' : ''}`).join(', ');
 const CREATE_STAGING_ATOMIC = `CREATE TEMP TABLE seed_staging (${STAGING_COLUMNS}) ON COMMIT DROP`;
 const CREATE_STAGING_BATCH = `CREATE TEMP TABLE IF NOT EXISTS seed_staging (${STAGING_COLUMNS}) ON COMMIT DELETE ROWS`;
 const COPY_STAGING = `COPY seed_staging (${COLUMNS}) FROM STDIN`;
