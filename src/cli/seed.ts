@@ -26,7 +26,6 @@ const { fakeCsvChunks, fakeRow, MAX_FAKE } = await import('../seeding/fake.js');
 const { loadConfig } = await import('../config.js');
 const { seedRows } = await import('../seeding/seed.js');
 const { readSeedFile, SeedFileError, seedFileKind } = await import('../seeding/sources.js');
-const { openStore } = await import('../store/open.js');
 /** Rows between progress updates. */
 const PROGRESS_EVERY = 5_000;
 function* fakeRows(count: number): Generator<SourceRow> {
@@ -116,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
     source = file;
   }
 
+  // The store's modules load after the file's parse has started (on its own thread): it parses meanwhile.
+  const { openStore } = await import('../store/open.js');
   const config = loadConfig(process.env, { forTool: true });
   const store = await openStore(config);
   console.log(`loading ${source} into ${store.description}`);

@@ -42,9 +42,13 @@ export interface CsvBatch {
   bytes: number;
 }
 
-/** Items per batch, and batches a worker may have posted that were not taken yet. */
+/**
+ * Items per batch, and batches a worker may have posted that were not taken yet: enough for the
+ * parse that starts while the store opens (about a quarter of a second, some 25,000 rows), a few
+ * MB of messages.
+ */
 export const CSV_BATCH = 1_000;
-const CSV_BATCHES_AHEAD = 4;
+const CSV_BATCHES_AHEAD = 32;
 
 const PARSE_OPTIONS: Options = { bom: true, skip_empty_lines: true, skip_records_with_error: true, max_record_size: MAX_RECORD_BYTES };
 
@@ -182,7 +186,10 @@ function workerScript(): URL | undefined {
   return import.meta.url.endsWith('.js') ? new URL('./csvWorker.js', import.meta.url) : undefined;
 }
 
-/** Batches of parsed items of `file`, parsed on a worker thread when possible. */
+/**
+ * Batches of parsed items of `file`, parsed on a worker thread when possible; the worker starts
+ * now, not when the batches are first read.
+ */
 export function readCsvBatches(file: string): AsyncIterable<CsvBatch> {
   const script = workerScript();
   return script ? workerBatches(file, script) : parseCsvBatches(file);
@@ -196,7 +203,13 @@ function revive({ name, message, code }: { name: string; message: string; code: 
   return err;
 }
 
-async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvBatch> {
+/**
+ * Starts the worker at once, so that it parses while the caller gets ready (opens the store):
+ * it may run up to {@link CSV_BATCHES_AHEAD} batches ahead before anything is read. Until the
+ * batches are read it does not keep the process alive, so a caller that stops before reading
+ * (a store that cannot be opened) exits without waiting for it.
+ */
+function workerBatches(file: string, script: URL): AsyncGenerator<CsvBatch> {
   const worker = new Worker(script, { workerData: { file, batchSize: CSV_BATCH, ahead: CSV_BATCHES_AHEAD } });
   const queue: CsvBatch[] = [];
   // Set by the worker's events: an object, since the type checker takes a `let` set only in callbacks to stay false.
@@ -225,17 +238,23 @@ async function* workerBatches(file: string, script: URL): AsyncGenerator<CsvBatc
     state.done = true;
     notify();
   });
-  try {
-    for (;;) {
-      const batch = queue.shift();
-      if (batch !== undefined) {
-        worker.postMessage('next');
-        yield batch;
-      } else if (state.done) break;
-      else await new Promise<void>((resolve) => (wake = resolve));
+  // After the listeners: adding a 'message' listener refs the worker's port again.
+  worker.unref();
+  async function* read(): AsyncGenerator<CsvBatch> {
+    worker.ref();
+    try {
+      for (;;) {
+        const batch = queue.shift();
+        if (batch !== undefined) {
+          worker.postMessage('next');
+          yield batch;
+        } else if (state.done) break;
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+      if (state.failure) throw state.failure;
+    } finally {
+      await worker.terminate();
     }
-    if (state.failure) throw state.failure;
-  } finally {
-    await worker.terminate();
   }
+  return read();
 }

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { RECORD_FIELDS, REQUIRED_FIELDS } from '../citizens/record.js';
 import { errorCode, errorMessage } from '../errors.js';
-import { readCsvBatches, type CsvStop } from './csvItems.js';
+import { readCsvBatches, type CsvBatch, type CsvStop } from './csvItems.js';
 import { MAX_COLUMNS, MAX_FIELD_CHARS, MAX_RECORD_BYTES, tooLong } from './limits.js';
 import { firstBadUtf8Line, NOT_UTF8 } from './utf8.js';
 
@@ -38,7 +38,8 @@ export interface ReadListeners {
 
 /** Rows of a CSV or JSON seed file. */
 export function readSeedFile(file: string, { onWarning = () => {}, onBytes = () => {} }: ReadListeners = {}): AsyncIterable<SourceRow> {
-  return seedFileKind(file) === 'csv' ? readCsv(file, onWarning, onBytes) : readJson(file, onBytes);
+  // The CSV parse starts now (on its thread), while the caller opens the store.
+  return seedFileKind(file) === 'csv' ? readCsv(file, readCsvBatches(file), onWarning, onBytes) : readJson(file, onBytes);
 }
 
 /**
@@ -97,6 +98,7 @@ function stopRow(stop: CsvStop['stop'], names: string[] | undefined, drift: numb
 
 async function* readCsv(
   file: string,
+  batches: AsyncIterable<CsvBatch>,
   onWarning: (message: string) => void,
   onBytes: (bytesRead: number) => void,
 ): AsyncIterable<SourceRow> {
@@ -104,7 +106,7 @@ async function* readCsv(
   let drift = 0;
   let names: string[] | undefined;
   try {
-    for await (const { items, bytes } of readCsvBatches(file)) {
+    for await (const { items, bytes } of batches) {
       onBytes(bytes);
       for (const item of items) {
         if ('stop' in item) {

@@ -45,18 +45,6 @@ export interface EmbeddedOptions {
   settings?: Record<string, string>;
 }
 
-/** How to run a throwaway server. */
-export interface EmbeddedOptions {
-  /**
-   * Flush to disk as a production server does (`fsync`). Default false: a test server's data need
-   * not survive a power cut, and CREATE DATABASE, DROP DATABASE and every commit are then several
-   * times quicker. The benchmark's server is durable, since commits are part of what it measures.
-   */
-  durable?: boolean;
-  /** More server settings (`-c name=value`), such as `shared_preload_libraries`. */
-  settings?: Record<string, string>;
-}
-
 /** A port that was free a moment ago (the kernel's choice: never a fixed one). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

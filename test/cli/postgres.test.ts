@@ -11,6 +11,7 @@ import { openPostgresStore } from '../../src/store/postgres.js';
 import { freePort } from '../../src/testing/embeddedPostgres.js';
 import { recordEntry } from '../../src/testing/audit.js';
 import { auditEntry, citizen } from '../../src/testing/citizens.js';
+import { fakeCsvChunks } from '../../src/seeding/fake.js';
 import { runTool } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/postgres.js';
 
@@ -144,6 +145,13 @@ describe('a database that cannot be used', () => {
       );
       expect(r.stderr + r.stdout).not.toContain('Sup3r-Secret');
     }
+    // A file's parse starts before the store opens: the command still ends (a parse thread keeping
+    // the process alive is killed by runTool's timeout, with no exit code).
+    const csv = file('big.csv', [...fakeCsvChunks(50_000)].join(''));
+    const fromFile = runTool('seed', [csv], { DATABASE_URL: down });
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toMatch(/^error: cannot open the database PostgreSQL [^\n]*ECONNREFUSED[^\n]*\n$/);
+    expect(fromFile.stdout).toBe('');
     const malformed = runTool('admin', ['stats'], { DATABASE_URL: 'postgres//sms:Sup3r-Secret@db.example.vn/citizens' });
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/^error: Invalid setting DATABASE_URL: [^\n]+\n$/);
