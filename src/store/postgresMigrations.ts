@@ -77,7 +77,7 @@ export const MIGRATIONS: readonly (string | null)[] = [
    );
    CREATE INDEX message_replies_at ON message_replies USING brin (at);
 
-   -- One state row per sender, locked by each message's transaction (SELECT ... FOR UPDATE).
+   -- One state row per sender, locked by each message's transaction (src/store/postgres.ts, lockSender).
    CREATE TABLE senders (
      sender text PRIMARY KEY,
      state text NOT NULL,   -- encodeSenderState(); the store does not read inside it
