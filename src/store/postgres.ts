@@ -112,15 +112,18 @@ TYPES.setTypeParser(pg.types.builtins.INT8, Number);
 const COLUMNS = CITIZEN_COLUMNS.join(', ');
 const EMPTY_STATE = encodeSenderState(EMPTY_SENDER);
 
+/**
+ * Locks the sender's row and reads its state, inserting a placeholder (deleted again unless a state
+ * is written into it) when there is none: `fresh`. The no-op update is what locks an existing row;
+ * it changes no indexed column, so it can be a HOT update (a new row version, no index entry).
+ */
+const LOCK_SENDER = `INSERT INTO senders AS s (sender, state, expires_at) VALUES ($1, '${EMPTY_STATE}', 0)
+  ON CONFLICT (sender) DO UPDATE SET state = s.state RETURNING s.state, s.xmax = 0 AS fresh`;
+
 const SQL = {
-  // Locks the sender's row and reads its state, inserting a placeholder (deleted again unless a
-  // state is written into it) when there is none: `fresh`. The no-op update is what locks an
-  // existing row; it changes no indexed column, so its new row version stays on the page (HOT).
-  lockSender: `INSERT INTO senders AS s (sender, state, expires_at) VALUES ($1, '${EMPTY_STATE}', 0)
-    ON CONFLICT (sender) DO UPDATE SET state = s.state RETURNING s.state, s.xmax = 0 AS fresh`,
+  lockSender: LOCK_SENDER,
   // The same, and the record asked about, in one statement (a tracked sender's lookup).
-  lockSenderReading: `WITH l AS (INSERT INTO senders AS s (sender, state, expires_at) VALUES ($1, '${EMPTY_STATE}', 0)
-      ON CONFLICT (sender) DO UPDATE SET state = s.state RETURNING s.state, s.xmax = 0 AS fresh)
+  lockSenderReading: `WITH l AS (${LOCK_SENDER})
     SELECT l.state, l.fresh, ${CITIZEN_COLUMNS.map((c) => `c.${c}`).join(', ')} FROM l LEFT JOIN citizens c ON c.id_number = $2`,
   senderState: `SELECT state FROM senders WHERE sender = $1`,
   updateSender: `UPDATE senders SET state = $2, expires_at = $3 WHERE sender = $1`,
