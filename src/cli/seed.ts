@@ -115,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
     source = file;
   }
 
-  // The store's modules load after the file's parse has started (on its own thread): it parses meanwhile.
+  // The store's modules load after the file's parse thread was started: it starts meanwhile.
   const { openStore } = await import('../store/open.js');
   const config = loadConfig(process.env, { forTool: true });
   const store = await openStore(config);

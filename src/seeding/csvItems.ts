@@ -42,13 +42,9 @@ export interface CsvBatch {
   bytes: number;
 }
 
-/**
- * Items per batch, and batches a worker may have posted that were not taken yet: enough for the
- * parse that starts while the store opens (about a quarter of a second, some 25,000 rows), a few
- * MB of messages.
- */
+/** Items per batch, and batches a worker may have posted that were not taken yet. */
 export const CSV_BATCH = 1_000;
-const CSV_BATCHES_AHEAD = 32;
+const CSV_BATCHES_AHEAD = 4;
 
 const PARSE_OPTIONS: Options = { bom: true, skip_empty_lines: true, skip_records_with_error: true, max_record_size: MAX_RECORD_BYTES };
 
@@ -127,6 +123,22 @@ export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): Asy
 }
 
 /**
+ * A loop's wait for the next event: `wait()` resolves at the next `notify()` (a notify with no
+ * waiter is dropped: the loop checks its state before it waits again).
+ */
+function wakeUp(): { wait: () => Promise<void>; notify: () => void } {
+  let wake: (() => void) | undefined;
+  return {
+    wait: () => new Promise<void>((resolve) => (wake = resolve)),
+    notify: () => {
+      const resolve = wake;
+      wake = undefined;
+      resolve?.();
+    },
+  };
+}
+
+/**
  * The objects of an object-mode stream, in arrays of all that could be read at once: one promise
  * per array instead of one per object, as `for await` over the stream itself would take (a million
  * records, a million promises). Ends with the stream; throws its error, or a premature close.
@@ -134,12 +146,7 @@ export async function* parseCsvBatches(file: string, batchSize = CSV_BATCH): Asy
  */
 async function* readAll<T>(stream: Readable): AsyncGenerator<T[]> {
   const state: { ended: boolean; failure: Error | undefined } = { ended: false, failure: undefined };
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    const resolve = wake;
-    wake = undefined;
-    resolve?.();
-  };
+  const { wait, notify } = wakeUp();
   const onEnd = () => {
     state.ended = true;
     notify();
@@ -166,7 +173,7 @@ async function* readAll<T>(stream: Readable): AsyncGenerator<T[]> {
       }
       if (state.failure !== undefined) throw state.failure;
       if (state.ended) return;
-      await new Promise<void>((resolve) => (wake = resolve));
+      await wait();
     }
   } finally {
     stream.off('readable', notify);
@@ -204,22 +211,17 @@ function revive({ name, message, code }: { name: string; message: string; code: 
 }
 
 /**
- * Starts the worker at once, so that it parses while the caller gets ready (opens the store):
- * it may run up to {@link CSV_BATCHES_AHEAD} batches ahead before anything is read. Until the
- * batches are read it does not keep the process alive, so a caller that stops before reading
- * (a store that cannot be opened) exits without waiting for it.
+ * Starts the worker at once, so that its start (about a quarter of a second: its modules load)
+ * overlaps the caller's own (opening the store). Until the batches are read it does not keep the
+ * process alive, so a caller that stops before reading (a store that cannot be opened) exits
+ * without waiting for it.
  */
 function workerBatches(file: string, script: URL): AsyncGenerator<CsvBatch> {
   const worker = new Worker(script, { workerData: { file, batchSize: CSV_BATCH, ahead: CSV_BATCHES_AHEAD } });
   const queue: CsvBatch[] = [];
   // Set by the worker's events: an object, since the type checker takes a `let` set only in callbacks to stay false.
   const state: { done: boolean; failure: Error | undefined } = { done: false, failure: undefined };
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    const resolve = wake;
-    wake = undefined;
-    resolve?.();
-  };
+  const { wait, notify } = wakeUp();
   worker.on('message', (message: WorkerMessage) => {
     if (message.kind === 'batch') queue.push({ items: message.items, bytes: message.bytes });
     else {
@@ -249,7 +251,7 @@ function workerBatches(file: string, script: URL): AsyncGenerator<CsvBatch> {
           worker.postMessage('next');
           yield batch;
         } else if (state.done) break;
-        else await new Promise<void>((resolve) => (wake = resolve));
+        else await wait();
       }
       if (state.failure) throw state.failure;
     } finally {
