@@ -5,7 +5,7 @@
 import type { AuditCommand, Outcome } from '../audit/types.js';
 import type { AuditRecord, DeliveryRecord, PruneCheckpoint, RecordKind, Seal } from '../audit/chain.js';
 import type { SealedEntry } from '../audit/verifyChain.js';
-import type { ChainState } from './sealPlan.js';
+import type { ChainState, IdRange } from './sealPlan.js';
 
 /** The state row. */
 export interface ChainStateRow {
@@ -18,10 +18,19 @@ export interface ChainStateRow {
   delivery_scan_from: number;
   delivery_candidate_id: number | null;
   delivery_candidate_at: number | null;
+  read_to: number;
+  gaps: string;
+  delivery_read_to: number;
+  delivery_gaps: string;
 }
 
 function candidateOf(id: number | null, at: number | null): { id: number; at: number } | null {
   return id !== null && at !== null ? { id, at } : null;
+}
+
+/** A `gaps` column: a JSON array of `[lo, hi]` pairs. */
+function gapsOf(text: string): IdRange[] {
+  return (JSON.parse(text) as [number | string, number | string][]).map(([lo, hi]): IdRange => [Number(lo), Number(hi)]);
 }
 
 export function toChainState(r: ChainStateRow): ChainState {
@@ -30,7 +39,14 @@ export function toChainState(r: ChainStateRow): ChainState {
     lastSealedAt: r.last_sealed_at,
     scanFrom: r.scan_from,
     candidate: candidateOf(r.candidate_id, r.candidate_at),
-    delivery: { scanFrom: r.delivery_scan_from, candidate: candidateOf(r.delivery_candidate_id, r.delivery_candidate_at) },
+    readTo: r.read_to,
+    gaps: gapsOf(r.gaps),
+    delivery: {
+      scanFrom: r.delivery_scan_from,
+      candidate: candidateOf(r.delivery_candidate_id, r.delivery_candidate_at),
+      readTo: r.delivery_read_to,
+      gaps: gapsOf(r.delivery_gaps),
+    },
   };
 }
 
@@ -47,6 +63,10 @@ export function chainStateValues(s: ChainState): (number | string | null)[] {
     d.scanFrom,
     d.candidate?.id ?? null,
     d.candidate?.at ?? null,
+    s.readTo,
+    JSON.stringify(s.gaps),
+    d.readTo,
+    JSON.stringify(d.gaps),
   ];
 }
 
@@ -153,23 +173,18 @@ export function toSealedEntry(r: SealedRow): SealedEntry {
 /** SQL of the chain, the same on both backends but for placeholders (`?` here; PostgreSQL numbers them). */
 export const CHAIN_SQL = {
   state: `SELECT seq, head, last_sealed_at, scan_from, candidate_id, candidate_at,
-      delivery_scan_from, delivery_candidate_id, delivery_candidate_at FROM audit_chain WHERE id = 1`,
+      delivery_scan_from, delivery_candidate_id, delivery_candidate_at, read_to, gaps, delivery_read_to, delivery_gaps
+      FROM audit_chain WHERE id = 1`,
   writeState: `UPDATE audit_chain SET seq = ?, head = ?, last_sealed_at = ?, scan_from = ?, candidate_id = ?, candidate_at = ?,
-      delivery_scan_from = ?, delivery_candidate_id = ?, delivery_candidate_at = ? WHERE id = 1`,
+      delivery_scan_from = ?, delivery_candidate_id = ?, delivery_candidate_at = ?,
+      read_to = ?, gaps = ?, delivery_read_to = ?, delivery_gaps = ? WHERE id = 1`,
   unsealed: `SELECT a.id, a.at, a.message_sid, a.sender, a.command, a.target_id, a.outcome, a.segments FROM audit_log a
     WHERE a.id > ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'audit' AND s.row_id = a.id)
     ORDER BY a.id LIMIT ?`,
-  maxAuditId: `SELECT coalesce(max(id), 0) AS id FROM audit_log`,
-  // The sealer's reads. Rows above the highest id sealed have no seal (the tail); below it, a row
-  // without one is a late commit, looked for only when the range's counts of rows and seals differ.
-  maxSealedAuditId: `SELECT coalesce(max(row_id), 0) AS id FROM audit_seals WHERE kind = 'audit'`,
-  rowsBetween: `SELECT count(*) AS n FROM audit_log WHERE id > ? AND id <= ?`,
-  sealsBetween: `SELECT count(*) AS n FROM audit_seals WHERE kind = 'audit' AND row_id > ? AND row_id <= ?`,
-  unsealedBetween: `SELECT a.id, a.at, a.message_sid, a.sender, a.command, a.target_id, a.outcome, a.segments FROM audit_log a
-    WHERE a.id > ? AND a.id <= ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'audit' AND s.row_id = a.id)
-    ORDER BY a.id LIMIT ?`,
+  // The sealer's reads: the rows above its read position (the tail, none sealed), and the rows in
+  // the gaps it left below it, which only a late commit can fill (see sealPlan.ts).
   tail: `SELECT id, at, message_sid, sender, command, target_id, outcome, segments FROM audit_log
-    WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
+    WHERE id > ? ORDER BY id LIMIT ?`,
   insertSeal: `INSERT INTO audit_seals (seq, kind, row_id, row_hash, sealed_at, head) VALUES (?, ?, ?, ?, ?, ?)`,
   seals: `SELECT s.seq, s.kind, s.row_id, s.row_hash, s.sealed_at, s.head,
       a.id AS a_id, a.at AS a_at, a.message_sid AS a_message_sid, a.sender AS a_sender, a.command AS a_command,
@@ -209,24 +224,30 @@ export const CHAIN_SQL = {
   insertCheckpoint: `INSERT INTO audit_checkpoints (id, cut_seq, cut_head, removed, oldest, newest, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 };
 
-/**
- * The sealer's reads of delivery_events: the same pass as over the audit log ({@link CHAIN_SQL}'s
- * `maxSealedAuditId` … `tail`, `maxAuditId`), with its own read position.
- */
+/** The sealer's tail read of delivery_events: the same pass as over the audit log, with its own read position. */
 export const DELIVERY_CHAIN_SQL = {
   unsealed: `SELECT d.id, d.at, d.ref, d.message_sid, d.status, d.error_code FROM delivery_events d
     WHERE d.id > ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'delivery' AND s.row_id = d.id)
     ORDER BY d.id LIMIT ?`,
-  maxId: `SELECT coalesce(max(id), 0) AS id FROM delivery_events`,
-  maxSealedId: `SELECT coalesce(max(row_id), 0) AS id FROM audit_seals WHERE kind = 'delivery'`,
-  rowsBetween: `SELECT count(*) AS n FROM delivery_events WHERE id > ? AND id <= ?`,
-  sealsBetween: `SELECT count(*) AS n FROM audit_seals WHERE kind = 'delivery' AND row_id > ? AND row_id <= ?`,
-  unsealedBetween: `SELECT d.id, d.at, d.ref, d.message_sid, d.status, d.error_code FROM delivery_events d
-    WHERE d.id > ? AND d.id <= ? AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = 'delivery' AND s.row_id = d.id)
-    ORDER BY d.id LIMIT ?`,
   tail: `SELECT id, at, ref, message_sid, status, error_code FROM delivery_events
-    WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
+    WHERE id > ? ORDER BY id LIMIT ?`,
 };
+
+/**
+ * The unsealed rows of `table` in the gaps (a JSON array of `[lo, hi]`, the first parameter), above
+ * the id of the second, in id order, at most the third. `cast` makes a JSON number an id
+ * (PostgreSQL's `::bigint`; SQLite's `->>` gives an integer already).
+ */
+export function gapRead(table: 'audit_log' | 'delivery_events', json: string, cast: string): string {
+  const [kind, columns] =
+    table === 'audit_log'
+      ? ['audit', 'a.id, a.at, a.message_sid, a.sender, a.command, a.target_id, a.outcome, a.segments']
+      : ['delivery', 'a.id, a.at, a.ref, a.message_sid, a.status, a.error_code'];
+  return `SELECT ${columns} FROM ${json} g CROSS JOIN ${table} a
+    WHERE a.id >= (g.value ->> 0)${cast} AND a.id <= (g.value ->> 1)${cast} AND a.id > ?
+      AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = '${kind}' AND s.row_id = a.id)
+    ORDER BY a.id LIMIT ?`;
+}
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …`. */
 export function numbered(sql: string): string {

@@ -36,6 +36,7 @@ import {
   CHAIN_SQL,
   chainStateValues,
   DELIVERY_CHAIN_SQL,
+  gapRead,
   numbered,
   toChainState,
   toCheckpoint,
@@ -50,12 +51,15 @@ import { toAccessEntry, toDeliveryEvent, withDeliveries, type DeliveryRow } from
 import { CITIZEN_COLUMNS, toCitizen, type CitizenRow } from './citizenRows.js';
 import {
   advanceScan,
+  afterGapRead,
+  afterTail,
   appendSeals,
   passLastSealedAt,
   SEAL_BATCH,
   sealAuditBatch,
   sealDeliveryBatch,
   scanOf,
+  withScan,
   type ChainState,
   type ScannedKind,
 } from './sealPlan.js';
@@ -175,30 +179,17 @@ const PG_DELIVERY_CHAIN = Object.fromEntries(Object.entries(DELIVERY_CHAIN_SQL).
 
 /** The statements of one pass of the sealer over one table. */
 interface PassSql {
-  maxSealed: string;
-  rowsBetween: string;
-  sealsBetween: string;
-  unsealedBetween: string;
+  gaps: string;
   tail: string;
-  maxId: string;
 }
 
-const AUDIT_PASS: PassSql = {
-  maxSealed: PG_CHAIN.maxSealedAuditId,
-  rowsBetween: PG_CHAIN.rowsBetween,
-  sealsBetween: PG_CHAIN.sealsBetween,
-  unsealedBetween: PG_CHAIN.unsealedBetween,
-  tail: PG_CHAIN.tail,
-  maxId: PG_CHAIN.maxAuditId,
-};
+const PG_JSON_GAPS = 'jsonb_array_elements(?::jsonb)';
+
+const AUDIT_PASS: PassSql = { gaps: numbered(gapRead('audit_log', PG_JSON_GAPS, '::bigint')), tail: PG_CHAIN.tail };
 
 const DELIVERY_PASS: PassSql = {
-  maxSealed: PG_DELIVERY_CHAIN.maxSealedId,
-  rowsBetween: PG_DELIVERY_CHAIN.rowsBetween,
-  sealsBetween: PG_DELIVERY_CHAIN.sealsBetween,
-  unsealedBetween: PG_DELIVERY_CHAIN.unsealedBetween,
+  gaps: numbered(gapRead('delivery_events', PG_JSON_GAPS, '::bigint')),
   tail: PG_DELIVERY_CHAIN.tail,
-  maxId: PG_DELIVERY_CHAIN.maxId,
 };
 
 async function insertSeals(client: ClientBase, seals: readonly Seal[]): Promise<void> {
@@ -225,48 +216,41 @@ async function sealIn(client: ClientBase, now: number): Promise<{ result: SealRe
   const before = toChainState(locked);
   let state = before;
   let sealed = 0;
-  const one = async (sql: string, values: unknown[] = []) => (await client.query<{ n: number; id: number }>(sql, values)).rows[0];
   const pass = async <R extends { id: number }>(
     kind: ScannedKind,
     sql: PassSql,
     read: (rows: QueryResultRow[]) => R[],
     seal: (state: ChainState, rows: R[], now: number, lastSealedAt: number | null) => { seals: Seal[]; state: ChainState },
-  ): Promise<number> => {
+  ): Promise<void> => {
     const lastSealedAt = passLastSealedAt(before, kind);
-    const { scanFrom } = scanOf(state, kind);
-    const maxSealed = (await one(sql.maxSealed))?.id ?? 0;
-    const phases: [string, number, number][] = [];
-    if (scanFrom < maxSealed) {
-      const rows = (await one(sql.rowsBetween, [scanFrom, maxSealed]))?.n;
-      const seals = (await one(sql.sealsBetween, [scanFrom, maxSealed]))?.n;
-      if (rows !== seals) phases.push([sql.unsealedBetween, scanFrom, maxSealed]);
-    }
-    phases.push([sql.tail, Math.max(scanFrom, maxSealed), Number.MAX_SAFE_INTEGER]);
-    for (const [text, from, to] of phases) {
-      let after = from;
+    // Reads in batches (`after` the last id read) and seals each; resolves to the ids read.
+    const drain = async (text: string, first: unknown[], after: number): Promise<number[]> => {
+      const ids: number[] = [];
       for (;;) {
-        const rows = read((await client.query<QueryResultRow>(text, [after, to, SEAL_BATCH])).rows);
+        const rows = read((await client.query<QueryResultRow>(text, [...first, after, SEAL_BATCH])).rows);
         const last = rows.at(-1);
-        if (!last) break;
+        if (!last) return ids;
         const batch = seal(state, rows, now, lastSealedAt);
         await insertSeals(client, batch.seals);
         sealed += batch.seals.length;
         state = batch.state;
+        for (const r of rows) ids.push(r.id);
         after = last.id;
-        if (rows.length < SEAL_BATCH) break;
+        if (rows.length < SEAL_BATCH) return ids;
       }
+    };
+    const scan = scanOf(state, kind);
+    if (scan.gaps.length > 0) {
+      const found = await drain(sql.gaps, [JSON.stringify(scan.gaps)], scan.scanFrom);
+      state = withScan(state, kind, afterGapRead(scanOf(state, kind), found));
     }
-    return (await one(sql.maxId))?.id ?? 0;
+    const tailIds = await drain(sql.tail, [], scan.readTo);
+    state = withScan(state, kind, afterTail(scanOf(state, kind), tailIds));
   };
-  const maxAuditId = await pass<AuditRecord>('audit', AUDIT_PASS, (rows) => (rows as AuditRow[]).map(toAuditEntry), sealAuditBatch);
-  const maxDeliveryId = await pass<DeliveryRecord>(
-    'delivery',
-    DELIVERY_PASS,
-    (rows) => (rows as DeliveryEventRow[]).map(toDeliveryRecord),
-    sealDeliveryBatch,
-  );
-  state = advanceScan(state, maxAuditId, now, 'audit');
-  state = advanceScan(state, maxDeliveryId, now, 'delivery');
+  await pass<AuditRecord>('audit', AUDIT_PASS, (rows) => (rows as AuditRow[]).map(toAuditEntry), sealAuditBatch);
+  await pass<DeliveryRecord>('delivery', DELIVERY_PASS, (rows) => (rows as DeliveryEventRow[]).map(toDeliveryRecord), sealDeliveryBatch);
+  state = advanceScan(state, now, 'audit');
+  state = advanceScan(state, now, 'delivery');
   const values = chainStateValues(state);
   const old = chainStateValues(before);
   if (values.some((v, i) => v !== old[i])) await client.query(PG_CHAIN.writeState, values);

@@ -3,14 +3,14 @@
  * unsealed audit rows are sealed (all that may be: {@link maySeal}), their seals, and the chain's
  * new state.
  *
- * The sealer looks only at audit rows with ids above `scanFrom`, so that a run costs the rows
- * since the last ones, not the whole log: the rows above the highest id sealed (which have no seal),
- * and below it only when the counts of rows and of seals in (`scanFrom`, highest sealed] differ
- * (a late commit is there). On PostgreSQL a row can commit after rows with higher
- * ids were sealed (ids come from a sequence when the row is inserted; commits finish in any
- * order), so `scanFrom` moves up only to an id that was the highest visible at a time
- * (`candidate`) more than the late-commit limit before the latest seal: every row at or below it
- * was sealed by then, or may no longer be.
+ * A run reads the rows above `readTo` (the tail: none has a seal) and, below it, only the ids that
+ * were missing when the tail passed them (`gaps`), because a late commit can appear nowhere else.
+ * On PostgreSQL a row can commit after rows with higher ids were read (ids come from a sequence
+ * when the row is inserted; commits finish in any order), so the id it holds was a gap. A gap is
+ * forgotten once it is at or below `scanFrom`, which moves up only to an id that was the highest
+ * visible at a time (`candidate`) more than the late-commit limit before the latest seal: every row
+ * at or below it was sealed by then, or may no longer be. So a run costs the rows since the last
+ * run and the gaps of the last minute or two, not a count of every row in that time.
  */
 import {
   LATE_COMMIT_LIMIT_MS,
@@ -23,12 +23,22 @@ import {
   type Seal,
 } from '../audit/chain.js';
 
+/** Ids from `lo` to `hi`, both included. */
+export type IdRange = readonly [lo: number, hi: number];
+
 /** Where the sealer's pass over one table reads from. */
 export interface ScanPosition {
   /** Rows at or below this id are sealed, or can no longer be. */
   scanFrom: number;
   /** The highest id visible at `at`: becomes `scanFrom` once old enough. */
   candidate: { id: number; at: number } | null;
+  /** The highest id the tail has read: every row above it is new to the sealer. */
+  readTo: number;
+  /**
+   * The ids above `scanFrom`, at or below `readTo`, where no row was visible when read: where a
+   * late commit can appear. In id order; a range may also cover rows seen (after {@link MAX_GAPS}).
+   */
+  gaps: readonly IdRange[];
 }
 
 /** The tables the sealer passes over, each with its own read position. */
@@ -49,15 +59,20 @@ export const EMPTY_CHAIN: ChainState = {
   lastSealedAt: null,
   scanFrom: 0,
   candidate: null,
-  delivery: { scanFrom: 0, candidate: null },
+  readTo: 0,
+  gaps: [],
+  delivery: { scanFrom: 0, candidate: null, readTo: 0, gaps: [] },
 };
 
 /** The read position of one table's pass. */
 export function scanOf(state: ChainState, kind: ScannedKind): ScanPosition {
-  return kind === 'audit' ? { scanFrom: state.scanFrom, candidate: state.candidate } : state.delivery;
+  return kind === 'audit'
+    ? { scanFrom: state.scanFrom, candidate: state.candidate, readTo: state.readTo, gaps: state.gaps }
+    : state.delivery;
 }
 
-function withScan(state: ChainState, kind: ScannedKind, scan: ScanPosition): ChainState {
+/** The state with one table's read position replaced. */
+export function withScan(state: ChainState, kind: ScannedKind, scan: ScanPosition): ChainState {
   return kind === 'audit' ? { ...state, ...scan } : { ...state, delivery: scan };
 }
 
@@ -119,15 +134,75 @@ function sealEligible<R extends { at: number }>(
 }
 
 /**
- * At the end of a run: moves a table's `scanFrom` up when it safely can, given the highest id now
- * visible in it (the audit log's unless `kind` says otherwise).
+ * At the end of a run: moves a table's `scanFrom` up when it safely can (the candidate is the
+ * highest id read, `readTo`), and forgets the gaps at or below it.
  */
-export function advanceScan(state: ChainState, maxId: number, now: number, kind: ScannedKind = 'audit'): ChainState {
-  let { scanFrom, candidate } = scanOf(state, kind);
+export function advanceScan(state: ChainState, now: number, kind: ScannedKind = 'audit'): ChainState {
+  const scan = scanOf(state, kind);
+  let { scanFrom, candidate } = scan;
   if (candidate && state.lastSealedAt !== null && candidate.at + LATE_COMMIT_LIMIT_MS < state.lastSealedAt) {
     scanFrom = Math.max(scanFrom, candidate.id);
     candidate = null;
   }
-  candidate ??= { id: maxId, at: now };
-  return withScan(state, kind, { scanFrom, candidate });
+  candidate ??= { id: scan.readTo, at: now };
+  return withScan(state, kind, { ...scan, scanFrom, candidate, gaps: gapsAbove(scan.gaps, scanFrom) });
+}
+
+/** Gap ranges kept per table; beyond it the closest ones merge (a wider range is only slower to read). */
+export const MAX_GAPS = 200;
+
+/** The gaps above `floor`. */
+export function gapsAbove(gaps: readonly IdRange[], floor: number): IdRange[] {
+  return gaps.filter(([, hi]) => hi > floor).map(([lo, hi]): IdRange => [Math.max(lo, floor + 1), hi]);
+}
+
+/**
+ * After the tail read `ids` (ascending) above `after`: the position with `readTo` at the last of
+ * them and the ids skipped between them added to the gaps (at most {@link MAX_GAPS} ranges).
+ */
+export function afterTail(scan: ScanPosition, ids: readonly number[]): ScanPosition {
+  const gaps = [...scan.gaps];
+  let prev = scan.readTo;
+  for (const id of ids) {
+    if (id > prev + 1) gaps.push([prev + 1, id - 1]);
+    prev = Math.max(prev, id);
+  }
+  return { ...scan, readTo: prev, gaps: capGaps(gaps) };
+}
+
+/** After the gaps were read: the ids of the rows found there (sealed now, or never to be) leave them. */
+export function afterGapRead(scan: ScanPosition, found: readonly number[]): ScanPosition {
+  if (found.length === 0) return scan;
+  const seen = [...found].sort((a, b) => a - b);
+  const gaps: IdRange[] = [];
+  let i = 0;
+  for (const [lo, hi] of scan.gaps) {
+    let from = lo;
+    while (i < seen.length && (seen[i] ?? 0) < lo) i++;
+    for (; i < seen.length && (seen[i] ?? 0) <= hi; i++) {
+      const id = seen[i] ?? 0;
+      if (id > from) gaps.push([from, id - 1]);
+      from = id + 1;
+    }
+    if (from <= hi) gaps.push([from, hi]);
+  }
+  return { ...scan, gaps };
+}
+
+/** Merges the closest neighbours until at most {@link MAX_GAPS} ranges are left. */
+function capGaps(gaps: IdRange[]): IdRange[] {
+  if (gaps.length <= MAX_GAPS) return gaps;
+  const distances = gaps.slice(1).map(([lo], i) => lo - (gaps[i]?.[1] ?? 0));
+  const limit = [...distances].sort((a, b) => a - b)[gaps.length - MAX_GAPS - 1] ?? 0;
+  let merges = gaps.length - MAX_GAPS;
+  const out: IdRange[] = [gaps[0] ?? [0, 0]];
+  for (let i = 1; i < gaps.length; i++) {
+    const range = gaps[i] ?? [0, 0];
+    const last = out[out.length - 1] ?? range;
+    if (merges > 0 && (distances[i - 1] ?? 0) <= limit) {
+      out[out.length - 1] = [last[0], range[1]];
+      merges--;
+    } else out.push(range);
+  }
+  return out;
 }

@@ -112,6 +112,37 @@ describe('schema', () => {
     expect(tables).toEqual([]);
   });
 
+  it('migration 8 makes the window the counts covered one gap, so that a late row in it is still sealed', async () => {
+    await store.close();
+    rmSync(file);
+    const hash = 'a'.repeat(64);
+    databaseAt(7, (db) => {
+      const insert = db.prepare(`INSERT INTO audit_log (id, at, message_sid, sender, command, target_id, outcome, segments)
+        VALUES (?, ?, ?, '+84912345678', 'HELP', NULL, 'help', 1)`);
+      const seal = db.prepare(`INSERT INTO audit_seals (seq, kind, row_id, row_hash, sealed_at, head) VALUES (?, 'audit', ?, ?, ?, ?)`);
+      for (const [seq, id] of [1, 2, 4].entries()) {
+        insert.run(id, T0, `SM${id}`);
+        seal.run(seq + 1, id, hash, T0 + 1000, hash);
+      }
+      db.prepare(`UPDATE audit_chain SET seq = 3, head = ?, last_sealed_at = ?, candidate_id = 4, candidate_at = ?`).run(
+        hash,
+        T0 + 1000,
+        T0 + 1000,
+      );
+    });
+    store = openSqliteStore(file);
+    expect(store.db.prepare(`SELECT read_to, gaps FROM audit_chain`).get()).toEqual({ read_to: 4, gaps: '[[1,4]]' });
+    // Row 3 commits late (as on PostgreSQL): below the highest id sealed, within the limit.
+    store.db
+      .prepare(
+        `INSERT INTO audit_log (id, at, message_sid, sender, command, target_id, outcome, segments)
+        VALUES (3, ?, 'SM3', '+84912345678', 'HELP', NULL, 'help', 1)`,
+      )
+      .run(T0 + 1500);
+    expect((await store.sealAudit(T0 + 2000)).sealed).toBe(1);
+    expect(await store.readUnsealedAudit(0, 10)).toEqual([]);
+  });
+
   it('refuses, in one line, a database written by a newer program and a file that is not a database', async () => {
     store.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     await store.close();

@@ -20,6 +20,7 @@ import {
   CHAIN_SQL,
   chainStateValues,
   DELIVERY_CHAIN_SQL,
+  gapRead,
   toChainState,
   toCheckpoint,
   toDeliveryRecord,
@@ -33,12 +34,15 @@ import { AUDIT_NO_DELETE_TRIGGER, DELIVERY_NO_DELETE_TRIGGER, SCHEMA_VERSION, mi
 import { toAccessEntry, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
 import {
   advanceScan,
+  afterGapRead,
+  afterTail,
   appendSeals,
   passLastSealedAt,
   SEAL_BATCH,
   sealAuditBatch,
   sealDeliveryBatch,
   scanOf,
+  withScan,
   type ChainState,
   type ScannedKind,
 } from './sealPlan.js';
@@ -60,6 +64,9 @@ import {
   type StoredAuditEntry,
   type TrailEntry,
 } from './types.js';
+
+/** The gaps parameter as rows, each a `[lo, hi]` JSON array. */
+const SQLITE_JSON_GAPS = 'json_each(?)';
 
 interface AuditRow {
   id: number;
@@ -230,9 +237,15 @@ export class SqliteStore implements Store {
       keyof typeof DELIVERY_CHAIN_SQL,
       Database.Statement
     >;
+    this.gapReads = {
+      audit: p(gapRead('audit_log', SQLITE_JSON_GAPS, '')),
+      delivery: p(gapRead('delivery_events', SQLITE_JSON_GAPS, '')),
+    };
   }
 
   private readonly chain: Record<keyof typeof CHAIN_SQL, Database.Statement>;
+  /** The sealer's reads of the rows in its gaps, per table. */
+  private readonly gapReads: { audit: Database.Statement; delivery: Database.Statement };
   private readonly deliveryChain: Record<keyof typeof DELIVERY_CHAIN_SQL, Database.Statement>;
 
   async findCitizen(idNumber: string): Promise<Citizen | undefined> {
@@ -422,52 +435,49 @@ export class SqliteStore implements Store {
     let sealed = 0;
     const pass = <R extends { id: number }>(
       kind: ScannedKind,
-      sql: { maxSealed: Database.Statement; rowsBetween: Database.Statement; sealsBetween: Database.Statement },
-      reads: { unsealedBetween: Database.Statement; tail: Database.Statement; maxId: Database.Statement },
+      reads: { gaps: Database.Statement; tail: Database.Statement },
       read: (rows: unknown[]) => R[],
       seal: (state: ChainState, rows: R[], now: number, lastSealedAt: number | null) => { seals: Seal[]; state: ChainState },
     ) => {
       const lastSealedAt = passLastSealedAt(before, kind);
-      const { scanFrom } = scanOf(state, kind);
-      const maxSealed = (sql.maxSealed.get() as { id: number }).id;
-      const count = (st: Database.Statement) => (st.get(scanFrom, maxSealed) as { n: number }).n;
-      const phases: [Database.Statement, number, number][] = [];
-      if (scanFrom < maxSealed && count(sql.rowsBetween) !== count(sql.sealsBetween)) {
-        phases.push([reads.unsealedBetween, scanFrom, maxSealed]);
-      }
-      phases.push([reads.tail, Math.max(scanFrom, maxSealed), Number.MAX_SAFE_INTEGER]);
-      for (const [st, from, to] of phases) {
-        let after = from;
+      // Reads in batches (`after` the last id read) and seals each; returns the ids read.
+      const drain = (st: Database.Statement, first: unknown[], after: number): number[] => {
+        const ids: number[] = [];
         for (;;) {
-          const rows = read(st.all(after, to, SEAL_BATCH));
+          const rows = read(st.all(...first, after, SEAL_BATCH));
           const last = rows.at(-1);
-          if (!last) break;
+          if (!last) return ids;
           const batch = seal(state, rows, now, lastSealedAt);
           for (const x of batch.seals) chain.insertSeal.run(x.seq, x.kind, x.rowId, x.rowHash, x.sealedAt, x.head);
           sealed += batch.seals.length;
           state = batch.state;
+          for (const r of rows) ids.push(r.id);
           after = last.id;
-          if (rows.length < SEAL_BATCH) break;
+          if (rows.length < SEAL_BATCH) return ids;
         }
+      };
+      const scan = scanOf(state, kind);
+      if (scan.gaps.length > 0) {
+        const found = drain(reads.gaps, [JSON.stringify(scan.gaps)], scan.scanFrom);
+        state = withScan(state, kind, afterGapRead(scanOf(state, kind), found));
       }
-      return (reads.maxId.get() as { id: number }).id;
+      const tailIds = drain(reads.tail, [], scan.readTo);
+      state = withScan(state, kind, afterTail(scanOf(state, kind), tailIds));
     };
-    const maxAuditId = pass<AuditRecord>(
+    pass<AuditRecord>(
       'audit',
-      { maxSealed: chain.maxSealedAuditId, rowsBetween: chain.rowsBetween, sealsBetween: chain.sealsBetween },
-      { unsealedBetween: chain.unsealedBetween, tail: chain.tail, maxId: chain.maxAuditId },
+      { gaps: this.gapReads.audit, tail: chain.tail },
       (rows) => (rows as AuditRow[]).map(toAuditEntry),
       sealAuditBatch,
     );
-    const maxDeliveryId = pass<DeliveryRecord>(
+    pass<DeliveryRecord>(
       'delivery',
-      { maxSealed: d.maxSealedId, rowsBetween: d.rowsBetween, sealsBetween: d.sealsBetween },
-      { unsealedBetween: d.unsealedBetween, tail: d.tail, maxId: d.maxId },
+      { gaps: this.gapReads.delivery, tail: d.tail },
       (rows) => (rows as DeliveryEventRow[]).map(toDeliveryRecord),
       sealDeliveryBatch,
     );
-    state = advanceScan(state, maxAuditId, now, 'audit');
-    state = advanceScan(state, maxDeliveryId, now, 'delivery');
+    state = advanceScan(state, now, 'audit');
+    state = advanceScan(state, now, 'delivery');
     const values = chainStateValues(state);
     if (values.some((v, i) => v !== chainStateValues(before)[i])) chain.writeState.run(...values);
     return { sealed, head: state.head };
