@@ -235,18 +235,26 @@ export const DELIVERY_CHAIN_SQL = {
 
 /**
  * The unsealed rows of `table` in the gaps (a JSON array of `[lo, hi]`, the first parameter), above
- * the id of the second, in id order, at most the third. `cast` makes a JSON number an id
- * (PostgreSQL's `::bigint`; SQLite's `->>` gives an integer already).
+ * the id of the second, in id order, at most the third. Each gap is read by its own range of the
+ * primary key: SQLite takes the gaps first because of `CROSS JOIN`; PostgreSQL needs `LATERAL`,
+ * or with few seals it plans one pass over the whole table.
  */
-export function gapRead(table: 'audit_log' | 'delivery_events', json: string, cast: string): string {
+export function gapRead(table: 'audit_log' | 'delivery_events', dialect: 'sqlite' | 'postgres'): string {
   const [kind, columns] =
     table === 'audit_log'
       ? ['audit', 'a.id, a.at, a.message_sid, a.sender, a.command, a.target_id, a.outcome, a.segments']
       : ['delivery', 'a.id, a.at, a.ref, a.message_sid, a.status, a.error_code'];
-  return `SELECT ${columns} FROM ${json} g CROSS JOIN ${table} a
-    WHERE a.id >= (g.value ->> 0)${cast} AND a.id <= (g.value ->> 1)${cast} AND a.id > ?
-      AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = '${kind}' AND s.row_id = a.id)
+  const unsealed = `NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.kind = '${kind}' AND s.row_id = a.id)`;
+  if (dialect === 'sqlite') {
+    return `SELECT ${columns} FROM json_each(?) g CROSS JOIN ${table} a
+    WHERE a.id >= (g.value ->> 0) AND a.id <= (g.value ->> 1) AND a.id > ? AND ${unsealed}
     ORDER BY a.id LIMIT ?`;
+  }
+  return `SELECT a.* FROM jsonb_array_elements($1::jsonb) g CROSS JOIN LATERAL (
+      SELECT ${columns} FROM ${table} a
+      WHERE a.id >= (g.value ->> 0)::bigint AND a.id <= (g.value ->> 1)::bigint AND a.id > $2 AND ${unsealed}
+      ORDER BY a.id LIMIT $3) a
+    ORDER BY a.id LIMIT $3`;
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …`. */

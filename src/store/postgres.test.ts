@@ -11,6 +11,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from '../testing/embeddedP
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../testing/postgres.js';
 import type { Citizen } from '../citizens/types.js';
 import { openPostgresStore, type PostgresStore } from './postgres.js';
+import { gapRead } from './chainRows.js';
 import { LOAD_TABLE } from './postgresFirstLoad.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './postgresMigrations.js';
 import { verifyAudit } from '../auditVerify.js';
@@ -203,6 +204,40 @@ describe('the audit chain across transactions and nodes', () => {
       await slow.end();
     }
   });
+
+  it.each(['audit_log', 'delivery_events'] as const)(
+    'reads the gaps of %s by ranges of the primary key, one per gap, not by a pass over the table',
+    async (table) => {
+      await (await open()).close(); // the schema
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        await client.query(
+          table === 'audit_log'
+            ? `INSERT INTO audit_log (at, message_sid, sender, command, target_id, outcome, segments)
+               SELECT $1::bigint, 'SM' || i, '${PHONE}', 'TT', NULL, 'served', 1 FROM generate_series(1, 20000) i`
+            : `INSERT INTO delivery_events (at, ref, message_sid, status, error_code)
+               SELECT $1::bigint, 'SM' || i, 'SM' || i, 'delivered', NULL FROM generate_series(1, 20000) i`,
+          [T0],
+        );
+        await client.query('ANALYZE');
+        await client.query(`PREPARE gaps(text, bigint, integer) AS ${gapRead(table, 'postgres').replace('$1::jsonb', '$1::text::jsonb')}`);
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        const plan = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE gaps('[[5,9],[100,120]]', 0, 2000)`);
+        const scans: { type: string; cond: string }[] = [];
+        const walk = (node: Record<string, unknown>) => {
+          if (node['Relation Name'] === table) scans.push({ type: String(node['Node Type']), cond: String(node['Index Cond']) });
+          for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+        };
+        walk((plan.rows[0]?.['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]?.Plan ?? {});
+        expect(scans).toHaveLength(1);
+        expect(scans[0]?.type).toBe('Index Scan');
+        expect(scans[0]?.cond).toMatch(/g\.value ->> 0.*g\.value ->> 1/);
+      } finally {
+        await client.end();
+      }
+    },
+  );
 
   it('seals a delivery event that commits after a higher id was sealed, at a later seal, and verifies intact', async () => {
     const store = await open();

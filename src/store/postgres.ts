@@ -183,12 +183,10 @@ interface PassSql {
   tail: string;
 }
 
-const PG_JSON_GAPS = 'jsonb_array_elements(?::jsonb)';
-
-const AUDIT_PASS: PassSql = { gaps: numbered(gapRead('audit_log', PG_JSON_GAPS, '::bigint')), tail: PG_CHAIN.tail };
+const AUDIT_PASS: PassSql = { gaps: gapRead('audit_log', 'postgres'), tail: PG_CHAIN.tail };
 
 const DELIVERY_PASS: PassSql = {
-  gaps: numbered(gapRead('delivery_events', PG_JSON_GAPS, '::bigint')),
+  gaps: gapRead('delivery_events', 'postgres'),
   tail: PG_DELIVERY_CHAIN.tail,
 };
 

@@ -65,9 +65,6 @@ import {
   type TrailEntry,
 } from './types.js';
 
-/** The gaps parameter as rows, each a `[lo, hi]` JSON array. */
-const SQLITE_JSON_GAPS = 'json_each(?)';
-
 interface AuditRow {
   id: number;
   at: number;
@@ -238,8 +235,8 @@ export class SqliteStore implements Store {
       Database.Statement
     >;
     this.gapReads = {
-      audit: p(gapRead('audit_log', SQLITE_JSON_GAPS, '')),
-      delivery: p(gapRead('delivery_events', SQLITE_JSON_GAPS, '')),
+      audit: p(gapRead('audit_log', 'sqlite')),
+      delivery: p(gapRead('delivery_events', 'sqlite')),
     };
   }
 
