@@ -257,6 +257,27 @@ export function gapRead(table: 'audit_log' | 'delivery_events', dialect: 'sqlite
     ORDER BY a.id LIMIT $3`;
 }
 
+/**
+ * The migration that gives the sealer its gaps (SQLite's 8, PostgreSQL's 9): the columns, and the
+ * window the counts of earlier versions covered as one gap, so that a late commit in it is still found.
+ */
+export function gapsMigration(idType: 'INTEGER' | 'bigint'): string {
+  return `ALTER TABLE audit_chain ADD COLUMN read_to ${idType} NOT NULL DEFAULT 0;
+   ALTER TABLE audit_chain ADD COLUMN gaps text NOT NULL DEFAULT '[]';
+   ALTER TABLE audit_chain ADD COLUMN delivery_read_to ${idType} NOT NULL DEFAULT 0;
+   ALTER TABLE audit_chain ADD COLUMN delivery_gaps text NOT NULL DEFAULT '[]';
+   UPDATE audit_chain SET
+     read_to = (SELECT coalesce(max(row_id), 0) FROM audit_seals WHERE kind = 'audit'),
+     delivery_read_to = (SELECT coalesce(max(row_id), 0) FROM audit_seals WHERE kind = 'delivery');
+   UPDATE audit_chain SET
+     gaps = CASE WHEN read_to > scan_from THEN '[[' || (scan_from + 1) || ',' || read_to || ']]' ELSE '[]' END,
+     delivery_gaps = CASE WHEN delivery_read_to > delivery_scan_from
+       THEN '[[' || (delivery_scan_from + 1) || ',' || delivery_read_to || ']]' ELSE '[]' END;
+   UPDATE audit_chain SET
+     read_to = CASE WHEN read_to < scan_from THEN scan_from ELSE read_to END,
+     delivery_read_to = CASE WHEN delivery_read_to < delivery_scan_from THEN delivery_scan_from ELSE delivery_read_to END;`;
+}
+
 /** `?` placeholders as PostgreSQL's `$1, $2, …`. */
 export function numbered(sql: string): string {
   let n = 0;

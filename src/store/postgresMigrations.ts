@@ -4,6 +4,7 @@
  * applied one. The schema is the one SQLite reaches after its own migrations (`migrations.ts`),
  * with PostgreSQL's types: times are bigint milliseconds since the epoch.
  */
+import { gapsMigration } from './chainRows.js';
 import type { ClientBase } from 'pg';
 import { StoreOpenError } from './types.js';
 
@@ -175,20 +176,7 @@ export const MIGRATIONS: readonly (string | null)[] = [
   // 9: the sealer reads below its read position only where it saw no row (the gaps), instead of
   // counting the rows and seals of the last minute or two on every run (src/store/sealPlan.ts).
   // The window the counts covered becomes one gap, so that a late commit in it is still found.
-  `ALTER TABLE audit_chain ADD COLUMN read_to bigint NOT NULL DEFAULT 0;
-   ALTER TABLE audit_chain ADD COLUMN gaps text NOT NULL DEFAULT '[]';
-   ALTER TABLE audit_chain ADD COLUMN delivery_read_to bigint NOT NULL DEFAULT 0;
-   ALTER TABLE audit_chain ADD COLUMN delivery_gaps text NOT NULL DEFAULT '[]';
-   UPDATE audit_chain SET
-     read_to = (SELECT coalesce(max(row_id), 0) FROM audit_seals WHERE kind = 'audit'),
-     delivery_read_to = (SELECT coalesce(max(row_id), 0) FROM audit_seals WHERE kind = 'delivery');
-   UPDATE audit_chain SET
-     gaps = CASE WHEN read_to > scan_from THEN '[[' || (scan_from + 1) || ',' || read_to || ']]' ELSE '[]' END,
-     delivery_gaps = CASE WHEN delivery_read_to > delivery_scan_from
-       THEN '[[' || (delivery_scan_from + 1) || ',' || delivery_read_to || ']]' ELSE '[]' END;
-   UPDATE audit_chain SET
-     read_to = CASE WHEN read_to < scan_from THEN scan_from ELSE read_to END,
-     delivery_read_to = CASE WHEN delivery_read_to < delivery_scan_from THEN delivery_scan_from ELSE delivery_read_to END;`,
+  gapsMigration('bigint'),
 ];
 
 /** The schema version this code expects. */
