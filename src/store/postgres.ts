@@ -49,20 +49,8 @@ import {
 } from './chainRows.js';
 import { toAccessEntry, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
 import { CITIZEN_COLUMNS, toCitizen, type CitizenRow } from './citizenRows.js';
-import {
-  advanceScan,
-  afterGapRead,
-  afterTail,
-  appendSeals,
-  passLastSealedAt,
-  SEAL_BATCH,
-  sealAuditBatch,
-  sealDeliveryBatch,
-  scanOf,
-  withScan,
-  type ChainState,
-  type ScannedKind,
-} from './sealPlan.js';
+import { appendSeals, type ChainState } from './sealPlan.js';
+import { sealRun, type SealRows, type SealStep } from './sealRun.js';
 import { beginPostgresSeed } from './postgresCitizens.js';
 import { isUnavailable, redact } from './postgresErrors.js';
 import { coalesceWrites } from './postgresWrites.js';
@@ -203,56 +191,38 @@ async function insertSeals(client: ClientBase, seals: readonly Seal[]): Promise<
 }
 
 /**
- * One sealer run in the caller's transaction: locks the chain's state row, seals every committed
- * audit row it may, then every committed delivery event (each statement of READ COMMITTED sees what
- * committed before it began, so a row that committed late, below rows sealed already, is found by
- * a later run: each table has its own read position), saves the state.
+ * One sealer run in the caller's transaction: locks the chain's state row, runs the steps of
+ * {@link sealRun} (each statement of READ COMMITTED sees what committed before it began, so a row
+ * that committed late, below rows sealed already, is found by a later run in the gaps it left),
+ * saves the state.
  */
 async function sealIn(client: ClientBase, now: number): Promise<{ result: SealResult; state: ChainState }> {
   const locked = (await client.query<ChainStateRow>(PG_CHAIN.lockState)).rows[0];
   if (!locked) throw new Error('audit_chain has no state row');
   const before = toChainState(locked);
-  let state = before;
-  let sealed = 0;
-  const pass = async <R extends { id: number }>(
-    kind: ScannedKind,
-    sql: PassSql,
-    read: (rows: QueryResultRow[]) => R[],
-    seal: (state: ChainState, rows: R[], now: number, lastSealedAt: number | null) => { seals: Seal[]; state: ChainState },
-  ): Promise<void> => {
-    const lastSealedAt = passLastSealedAt(before, kind);
-    // Reads in batches (`after` the last id read) and seals each; resolves to the ids read.
-    const drain = async (text: string, first: unknown[], after: number): Promise<number[]> => {
-      const ids: number[] = [];
-      for (;;) {
-        const rows = read((await client.query<QueryResultRow>(text, [...first, after, SEAL_BATCH])).rows);
-        const last = rows.at(-1);
-        if (!last) return ids;
-        const batch = seal(state, rows, now, lastSealedAt);
-        await insertSeals(client, batch.seals);
-        sealed += batch.seals.length;
-        state = batch.state;
-        for (const r of rows) ids.push(r.id);
-        after = last.id;
-        if (rows.length < SEAL_BATCH) return ids;
-      }
-    };
-    const scan = scanOf(state, kind);
-    if (scan.gaps.length > 0) {
-      const found = await drain(sql.gaps, [JSON.stringify(scan.gaps)], scan.scanFrom);
-      state = withScan(state, kind, afterGapRead(scanOf(state, kind), found));
-    }
-    const tailIds = await drain(sql.tail, [], scan.readTo);
-    state = withScan(state, kind, afterTail(scanOf(state, kind), tailIds));
-  };
-  await pass<AuditRecord>('audit', AUDIT_PASS, (rows) => (rows as AuditRow[]).map(toAuditEntry), sealAuditBatch);
-  await pass<DeliveryRecord>('delivery', DELIVERY_PASS, (rows) => (rows as DeliveryEventRow[]).map(toDeliveryRecord), sealDeliveryBatch);
-  state = advanceScan(state, now, 'audit');
-  state = advanceScan(state, now, 'delivery');
+  const run = sealRun(before, now);
+  let step = run.next();
+  while (!step.done) step = run.next(await sealStep(client, step.value));
+  const { sealed, state } = step.value;
   const values = chainStateValues(state);
   const old = chainStateValues(before);
   if (values.some((v, i) => v !== old[i])) await client.query(PG_CHAIN.writeState, values);
   return { result: { sealed, head: state.head }, state };
+}
+
+/** Reads the batch a sealer step asks for, or writes its seals. */
+async function sealStep(client: ClientBase, step: SealStep): Promise<SealRows | undefined> {
+  if ('write' in step) {
+    await insertSeals(client, step.write);
+    return undefined;
+  }
+  const { read } = step;
+  const sql = read.kind === 'audit' ? AUDIT_PASS : DELIVERY_PASS;
+  const params = read.from === 'gaps' ? [read.gaps, read.after, read.limit] : [read.after, read.limit];
+  const { rows } = await client.query<QueryResultRow>(read.from === 'gaps' ? sql.gaps : sql.tail, params);
+  return read.kind === 'audit'
+    ? { kind: 'audit', rows: (rows as AuditRow[]).map(toAuditEntry) }
+    : { kind: 'delivery', rows: (rows as DeliveryEventRow[]).map(toDeliveryRecord) };
 }
 
 /**

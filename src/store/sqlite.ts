@@ -14,7 +14,7 @@ import { decodeSenderState, EMPTY_SENDER, encodeSenderState, type SenderState } 
 import type { AuditCommand, DeliveryEvent, Outcome } from '../audit/types.js';
 import type { Citizen } from '../citizens/types.js';
 import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
-import { GENESIS, type AuditRecord, type ChainHead, type DeliveryRecord, type PruneCheckpoint, type Seal } from '../audit/chain.js';
+import { GENESIS, type AuditRecord, type ChainHead, type DeliveryRecord, type PruneCheckpoint } from '../audit/chain.js';
 import type { SealedEntry } from '../audit/verifyChain.js';
 import {
   CHAIN_SQL,
@@ -32,20 +32,8 @@ import {
 } from './chainRows.js';
 import { AUDIT_NO_DELETE_TRIGGER, DELIVERY_NO_DELETE_TRIGGER, SCHEMA_VERSION, migrate } from './migrations.js';
 import { toAccessEntry, toDeliveryEvent, withDeliveries, type DeliveryRow } from './auditRows.js';
-import {
-  advanceScan,
-  afterGapRead,
-  afterTail,
-  appendSeals,
-  passLastSealedAt,
-  SEAL_BATCH,
-  sealAuditBatch,
-  sealDeliveryBatch,
-  scanOf,
-  withScan,
-  type ChainState,
-  type ScannedKind,
-} from './sealPlan.js';
+import { appendSeals, type ChainState } from './sealPlan.js';
+import { sealRun, type SealRows, type SealStep } from './sealRun.js';
 import { beginSeed, toCitizen, UPSERT_CITIZEN, type CitizenRow } from './sqliteCitizens.js';
 import { JobFailure, SqliteWriter } from './sqliteWriter.js';
 import {
@@ -422,62 +410,34 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * One sealer run inside the writer's transaction (SQLite's write lock makes it the only one): a
-   * pass over the audit log, then one over the delivery events, each from its own read position.
+   * One sealer run inside the writer's transaction (SQLite's write lock makes it the only one): the
+   * steps of {@link sealRun}, each answered at once.
    */
   private sealNow(now: number): SealResult {
-    const { chain, deliveryChain: d } = this;
     const before = this.chainState();
-    let state = before;
-    let sealed = 0;
-    const pass = <R extends { id: number }>(
-      kind: ScannedKind,
-      reads: { gaps: Database.Statement; tail: Database.Statement },
-      read: (rows: unknown[]) => R[],
-      seal: (state: ChainState, rows: R[], now: number, lastSealedAt: number | null) => { seals: Seal[]; state: ChainState },
-    ) => {
-      const lastSealedAt = passLastSealedAt(before, kind);
-      // Reads in batches (`after` the last id read) and seals each; returns the ids read.
-      const drain = (st: Database.Statement, first: unknown[], after: number): number[] => {
-        const ids: number[] = [];
-        for (;;) {
-          const rows = read(st.all(...first, after, SEAL_BATCH));
-          const last = rows.at(-1);
-          if (!last) return ids;
-          const batch = seal(state, rows, now, lastSealedAt);
-          for (const x of batch.seals) chain.insertSeal.run(x.seq, x.kind, x.rowId, x.rowHash, x.sealedAt, x.head);
-          sealed += batch.seals.length;
-          state = batch.state;
-          for (const r of rows) ids.push(r.id);
-          after = last.id;
-          if (rows.length < SEAL_BATCH) return ids;
-        }
-      };
-      const scan = scanOf(state, kind);
-      if (scan.gaps.length > 0) {
-        const found = drain(reads.gaps, [JSON.stringify(scan.gaps)], scan.scanFrom);
-        state = withScan(state, kind, afterGapRead(scanOf(state, kind), found));
-      }
-      const tailIds = drain(reads.tail, [], scan.readTo);
-      state = withScan(state, kind, afterTail(scanOf(state, kind), tailIds));
-    };
-    pass<AuditRecord>(
-      'audit',
-      { gaps: this.gapReads.audit, tail: chain.tail },
-      (rows) => (rows as AuditRow[]).map(toAuditEntry),
-      sealAuditBatch,
-    );
-    pass<DeliveryRecord>(
-      'delivery',
-      { gaps: this.gapReads.delivery, tail: d.tail },
-      (rows) => (rows as DeliveryEventRow[]).map(toDeliveryRecord),
-      sealDeliveryBatch,
-    );
-    state = advanceScan(state, now, 'audit');
-    state = advanceScan(state, now, 'delivery');
+    const run = sealRun(before, now);
+    let step = run.next();
+    while (!step.done) step = run.next(this.sealStep(step.value));
+    const { sealed, state } = step.value;
     const values = chainStateValues(state);
-    if (values.some((v, i) => v !== chainStateValues(before)[i])) chain.writeState.run(...values);
+    if (values.some((v, i) => v !== chainStateValues(before)[i])) this.chain.writeState.run(...values);
     return { sealed, head: state.head };
+  }
+
+  /** Reads the batch a sealer step asks for, or writes its seals. */
+  private sealStep(step: SealStep): SealRows | undefined {
+    if ('write' in step) {
+      for (const x of step.write) this.chain.insertSeal.run(x.seq, x.kind, x.rowId, x.rowHash, x.sealedAt, x.head);
+      return undefined;
+    }
+    const { read } = step;
+    const rows =
+      read.from === 'gaps'
+        ? this.gapReads[read.kind].all(read.gaps, read.after, read.limit)
+        : (read.kind === 'audit' ? this.chain.tail : this.deliveryChain.tail).all(read.after, read.limit);
+    return read.kind === 'audit'
+      ? { kind: 'audit', rows: (rows as AuditRow[]).map(toAuditEntry) }
+      : { kind: 'delivery', rows: (rows as DeliveryEventRow[]).map(toDeliveryRecord) };
   }
 
   sealAudit(now: number): Promise<SealResult> {
