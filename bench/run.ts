@@ -42,7 +42,7 @@
  * unless `--fail-on-miss`), 1 otherwise, 2 for bad arguments. `--smoke`: 2,000 records, 1 s
  * rounds, 1 round, 0.5 s warm-up, to prove the benchmark works (CI), not to measure anything.
  *
- * `npm run bench -- --seal-cost [--rows N] [--rate R]` instead measures only the audit chain's sealer, on SQLite
+ * `npm run bench -- --seal-cost [--rows N] [--rate R] [--gaps G]` instead measures only the audit chain's sealer, on SQLite
  * and PostgreSQL (bench/seal-cost.ts).
  *
  * This file parses the options and runs the parts: bench/seeding.ts, bench/webhook.ts, then

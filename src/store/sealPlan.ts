@@ -149,7 +149,7 @@ export function advanceScan(state: ChainState, now: number, kind: ScannedKind = 
 }
 
 /** Gap ranges kept per table; beyond it the closest ones merge (a wider range is only slower to read). */
-export const MAX_GAPS = 200;
+export const MAX_GAPS = 1_000;
 
 /** The gaps above `floor`. */
 export function gapsAbove(gaps: readonly IdRange[], floor: number): IdRange[] {
