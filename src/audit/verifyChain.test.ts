@@ -11,18 +11,10 @@ import {
   type PruneCheckpoint,
 } from './chain.js';
 import { ChainVerifier, type SealedEntry } from './verifyChain.js';
+import { auditRecord } from '../testing/audit.js';
 
 const T = 1_800_000_000_000;
-const row = (id: number): AuditRecord => ({
-  id,
-  at: T + id,
-  messageSid: `SM${id}`,
-  sender: '+84912345678',
-  command: 'TT',
-  targetId: '001099054321',
-  outcome: 'served',
-  segments: 1,
-});
+const row = (id: number): AuditRecord => auditRecord(id, T + id, { targetId: '001099054321' });
 const rows = [1, 2, 3, 4].map(row);
 const chain = sealRecords(
   GENESIS,

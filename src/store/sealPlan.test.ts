@@ -1,6 +1,7 @@
 // The sealer's plan, as tables: which rows a run seals, and when the scan's lower bound moves up.
 import { describe, expect, it } from 'vitest';
-import { LATE_COMMIT_LIMIT_MS, type AuditRecord } from '../audit/chain.js';
+import { LATE_COMMIT_LIMIT_MS } from '../audit/chain.js';
+import { auditRecord } from '../testing/audit.js';
 import {
   advanceScan,
   afterGapRead,
@@ -15,16 +16,7 @@ import {
 } from './sealPlan.js';
 
 const T = 1_800_000_000_000;
-const row = (id: number, at: number): AuditRecord => ({
-  id,
-  at,
-  messageSid: `SM${id}`,
-  sender: '+84912345678',
-  command: 'TT',
-  targetId: null,
-  outcome: 'served',
-  segments: 1,
-});
+const row = (id: number, at: number) => auditRecord(id, at);
 
 describe('sealAuditBatch', () => {
   it('seals rows in the given order, judged against the last seal before the run, not this run’s', () => {

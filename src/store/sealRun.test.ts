@@ -2,20 +2,12 @@
 // what it writes, and the state it ends with. The stores' own tests run it on real databases.
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord, DeliveryRecord, Seal } from '../audit/chain.js';
+import { auditRecord } from '../testing/audit.js';
 import { EMPTY_CHAIN, SEAL_BATCH, type ChainState, type IdRange } from './sealPlan.js';
 import { sealRun, type SealOutcome, type SealRead, type SealRows, type SealStep } from './sealRun.js';
 
 const T = 1_800_000_000_000;
-const audit = (id: number): AuditRecord => ({
-  id,
-  at: T,
-  messageSid: `SM${id}`,
-  sender: '+84912345678',
-  command: 'TT',
-  targetId: null,
-  outcome: 'served',
-  segments: 1,
-});
+const audit = (id: number) => auditRecord(id, T);
 const delivery = (id: number): DeliveryRecord => ({
   id,
   at: T,

@@ -420,7 +420,8 @@ export class SqliteStore implements Store {
     while (!step.done) step = run.next(this.sealStep(step.value));
     const { sealed, state } = step.value;
     const values = chainStateValues(state);
-    if (values.some((v, i) => v !== chainStateValues(before)[i])) this.chain.writeState.run(...values);
+    const old = chainStateValues(before);
+    if (values.some((v, i) => v !== old[i])) this.chain.writeState.run(...values);
     return { sealed, head: state.head };
   }
 
